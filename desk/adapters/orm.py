@@ -1,0 +1,253 @@
+"""SQLAlchemy 2 typed mappings of the shared schema.
+
+Times are stored as UTC (``UtcDateTime`` refuses naive values); money as integer minor units;
+every record a client creates carries a UUID made on that client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Integer primary keys that are BIGINT on PostgreSQL and the rowid alias on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Desk stores UTC only")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Setting(Base):
+    """Organisation-wide settings (name, currency, ...), one row per key."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ServiceCentre(Base):
+    __tablename__ = "service_centres"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    opening_hours: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Role(Base):
+    """A staff role; permissions and authority limits hang off it (see the roles issue)."""
+
+    __tablename__ = "roles"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(String(500), default="")
+    rank: Mapped[int] = mapped_column(Integer, default=0)  # position on the competency ladder
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    role_id: Mapped[int] = mapped_column(ForeignKey("roles.id"))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("service_centres.id"))
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # argon2id hash, used on the embedded database only; PostgreSQL authenticates the login role.
+    password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The PostgreSQL login role of this person on a shared database.
+    db_role: Mapped[str | None] = mapped_column(String(63), unique=True, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    role: Mapped[Role] = relationship(lazy="joined")
+    centre: Mapped[ServiceCentre] = relationship(lazy="joined")
+
+
+class SpecialistTeam(Base):
+    __tablename__ = "specialist_teams"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    email: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Category(Base):
+    """Case categories; a row with a parent is a subcategory."""
+
+    __tablename__ = "categories"
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    full_name: Mapped[str] = mapped_column(String(200))
+    # Lower-cased name for type-ahead prefix search with an ordinary index.
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    customer_number: Mapped[str | None] = mapped_column(String(20), unique=True, nullable=True)
+    national_id: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)
+    account_number: Mapped[str | None] = mapped_column(String(20), index=True, nullable=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    phone_digits: Mapped[str] = mapped_column(String(40), default="", index=True)
+    email: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(500), default="")
+    preferred_contact_method: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    preferred_language: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+
+
+class ReferenceCounter(Base):
+    """The last case number handed out per year; one locked row keeps references unique."""
+
+    __tablename__ = "reference_counters"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_opened", "opened_at", "id"),
+        Index("ix_cases_updated", "updated_at", "id"),
+        Index("ix_cases_centre_opened", "centre_id", "opened_at", "id"),
+        Index("ix_cases_status_opened", "status", "opened_at", "id"),
+        Index("ix_cases_officer_status", "assigned_officer_id", "status", "opened_at"),
+        Index("ix_cases_customer", "customer_id", "opened_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Every UPDATE checks and bumps the version, so nobody overwrites a newer save unseen.
+    __mapper_args__ = {"version_id_col": version}
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    social_platform: Mapped[str] = mapped_column(String(60), default="")
+    social_handle: Mapped[str] = mapped_column(String(100), default="")
+    social_post_url: Mapped[str] = mapped_column(String(500), default="")
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), nullable=True)
+    subcategory_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), nullable=True)
+    priority: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("service_centres.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    assigned_team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("specialist_teams.id"), nullable=True, index=True
+    )
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    customer_words: Mapped[str] = mapped_column(Text)
+    customer_expectation: Mapped[str] = mapped_column(Text, default="")
+    officer_understanding: Mapped[str] = mapped_column(Text, default="")
+    customer_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    customer_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    root_cause: Mapped[str] = mapped_column(Text, default="")
+    actions_agreed: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    customer_comfortable: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    resolution_method: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    opened_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Reference, customer name and identifiers, and the text fields: indexed for free-text search
+    # (FTS5 on SQLite, a tsvector with a GIN index on PostgreSQL; both made by the migration).
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    customer: Mapped[Customer] = relationship(lazy="joined")
+    centre: Mapped[ServiceCentre] = relationship(lazy="joined")
+    transactions: Mapped[list[CaseTransaction]] = relationship(
+        cascade="all, delete-orphan", order_by="CaseTransaction.position"
+    )
+
+
+class CaseTransaction(Base):
+    __tablename__ = "case_transactions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    reference: Mapped[str] = mapped_column(String(40), index=True)
+    amount_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    occurred_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class CaseEvent(Base):
+    """One line of a case's timeline: a change, a contact, a note or an update to the customer."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_at", "case_id", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    summary: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,85 @@
+"""One unit of work per user action: everything commits together or nothing does."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from desk.adapters.database import describe_connection_error
+from desk.services.errors import ConflictError, DatabaseUnavailable, DeskError, PermissionRefused
+
+
+class UnitOfWork:
+    """``with uow: ...; uow.commit()`` — rolled back unless committed.
+
+    Database failures leave as DeskError subclasses with a sentence a person can act on.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._factory = sessionmaker(engine, expire_on_commit=False)
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("UnitOfWork used outside its with-block")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._factory()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._session
+        self._session = None
+        if session is not None:
+            try:
+                session.rollback()
+            finally:
+                session.close()
+        if isinstance(exc, DBAPIError | StaleDataError) and not isinstance(exc, DeskError):
+            raise translate_error(self.engine, exc) from exc
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+
+def translate_error(engine: Engine, exc: Exception) -> DeskError | Exception:
+    """Turn what the database said into the kind of error the window explains."""
+    if isinstance(exc, StaleDataError):
+        return ConflictError(
+            "Someone else saved this record a moment ago. Reload it to see their change."
+        )
+    if isinstance(exc, OperationalError):
+        return DatabaseUnavailable(
+            describe_connection_error(engine, exc) + " Nothing was saved; your work is kept."
+        )
+    if isinstance(exc, DBAPIError):
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate == "42501":  # insufficient_privilege
+            return PermissionRefused(
+                "The database refused this: your role is not allowed to do it. "
+                "Ask a supervisor or your administrator."
+            )
+        if sqlstate and sqlstate.startswith("P0"):  # raised by our own triggers
+            message = str(exc.orig).strip().splitlines()[0]
+            return PermissionRefused(message)
+        if isinstance(exc, IntegrityError):
+            return ConflictError(
+                "This could not be saved because it clashes with a record saved by someone else. "
+                "Reload and try again."
+            )
+    return exc

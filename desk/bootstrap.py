@@ -1,0 +1,245 @@
+"""Wires configuration, the database and the services together: the window and the command
+line both start here.
+
+On the embedded SQLite file the application opens the file, migrates it (after copying it aside)
+and checks argon2id password hashes. On a shared PostgreSQL server nothing is opened before login:
+the person's own login role is the connection, so the server authenticates them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import threading
+from collections.abc import Callable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, func, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
+
+from desk.adapters import orm
+from desk.adapters.database import (
+    SchemaState,
+    backend_of,
+    connect,
+    describe_connection_error,
+    make_engine,
+    refuse_newer_schema,
+    schema_state,
+    upgrade,
+)
+from desk.adapters.pg_roles import RoleNameError, login_role_name
+from desk.adapters.unit_of_work import UnitOfWork
+from desk.services.cases import CaseService
+from desk.services.customers import CustomerService
+from desk.services.dto import ReferenceData, StaffSession
+from desk.services.errors import DatabaseUnavailable, LoginFailed, SchemaMismatch
+from desk.services.reference import ReferenceService
+
+log = logging.getLogger(__name__)
+_hasher = PasswordHasher()
+
+LOGIN_REFUSED = "The user name or password is not right, or the account is not active."
+
+Progress = Callable[[str], None]
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+class Desk:
+    """One open database and the person logged in to it."""
+
+    def __init__(self, url: str | URL) -> None:
+        self.url = make_url(url)
+        self.backend = backend_of(self.url)
+        self._engine: Engine | None = None
+        self._session: StaffSession | None = None
+        self._lock = threading.Lock()
+        self.cases = CaseService(self._unit_of_work, self._actor)
+        self.customers = CustomerService(self._unit_of_work, self._actor)
+        self.reference = ReferenceService(self._unit_of_work)
+
+    # --- opening ------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, url: str | URL, *, upgrade: bool = True, progress: Progress | None = None
+    ) -> Desk:
+        """Open the database. A new embedded database gets the schema and the demo organisation."""
+        desk = cls(url)
+        if desk.backend == "sqlite":
+            desk._engine = make_engine(desk.url)
+            desk._prepare_embedded(upgrade=upgrade, progress=progress)
+        return desk
+
+    def _prepare_embedded(self, *, upgrade: bool, progress: Progress | None) -> None:
+        engine = self.engine
+        state = schema_state(engine)
+        refuse_newer_schema(state)
+        if not state.up_to_date:
+            if not upgrade:
+                raise SchemaMismatch(_older_schema_message(state))
+            _upgrade(engine, progress)
+        if state.is_empty:
+            from desk.services.demo import generate_demo
+
+            if progress:
+                progress("Creating the demo organisation and about 200 demo cases…")
+            generate_demo(engine, cases=200, seed=1)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise LoginFailed("Log in first.")
+        return self._engine
+
+    @property
+    def display_url(self) -> str:
+        if self.backend == "sqlite":
+            return f"this computer ({self.url.database})"
+        return f"{self.url.host or 'localhost'}:{self.url.port or 5432}/{self.url.database}"
+
+    def demo_logins(self) -> list[tuple[str, str, str]]:
+        if self._engine is None:
+            return []
+        from desk.services.demo import demo_logins
+
+        try:
+            return demo_logins(self._engine)
+        except DatabaseUnavailable:
+            return []
+
+    # --- logging in ---------------------------------------------------------------------------
+
+    @property
+    def session(self) -> StaffSession | None:
+        return self._session
+
+    def login(self, username: str, password: str) -> StaffSession:
+        username = username.strip()
+        if not username or not password:
+            raise LoginFailed("Enter your user name and password.")
+        if self.backend == "postgresql":
+            self._session = self._login_postgresql(username, password)
+        else:
+            self._session = self._login_embedded(username, password)
+        log.info("%s logged in to %s", self._session.username, self.display_url)
+        return self._session
+
+    def _session_of(self, staff: orm.Staff) -> StaffSession:
+        return StaffSession(
+            staff_id=staff.id,
+            username=staff.username,
+            full_name=staff.full_name,
+            role_name=staff.role.name,
+            centre_id=staff.centre_id,
+            centre_name=staff.centre.name,
+            backend=self.backend,
+        )
+
+    def _login_embedded(self, username: str, password: str) -> StaffSession:
+        with self._unit_of_work() as uow:
+            staff = uow.session.scalar(
+                select(orm.Staff).where(func.lower(orm.Staff.username) == username.lower())
+            )
+            if staff is None or not staff.active or not staff.password_hash:
+                _hasher_delay(password)
+                raise LoginFailed(LOGIN_REFUSED)
+            try:
+                _hasher.verify(staff.password_hash, password)
+            except (VerificationError, InvalidHashError) as exc:
+                raise LoginFailed(LOGIN_REFUSED) from exc
+            session = self._session_of(staff)
+            if _hasher.check_needs_rehash(staff.password_hash):
+                staff.password_hash = _hasher.hash(password)
+                uow.commit()
+            return session
+
+    def _login_postgresql(self, username: str, password: str) -> StaffSession:
+        try:
+            role = login_role_name(self.url.database or "", username)
+        except RoleNameError as exc:
+            raise LoginFailed(LOGIN_REFUSED) from exc
+        engine = make_engine(self.url.set(username=role, password=password))
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except OperationalError as exc:
+            engine.dispose()
+            detail = str(exc.orig or exc)
+            if "authentication failed" in detail or (
+                "role" in detail and "does not exist" in detail
+            ):
+                raise LoginFailed(LOGIN_REFUSED) from exc
+            raise DatabaseUnavailable(describe_connection_error(engine, exc)) from exc
+        state = schema_state(engine)
+        refuse_newer_schema(state)
+        if not state.up_to_date:
+            engine.dispose()
+            raise SchemaMismatch(_older_schema_message(state))
+        previous, self._engine = self._engine, engine
+        if previous is not None:
+            previous.dispose()
+        with self._unit_of_work() as uow:
+            staff = uow.session.scalar(
+                select(orm.Staff).where(orm.Staff.db_role == func.session_user())
+            )
+            if staff is None or not staff.active:
+                self._engine = None
+                engine.dispose()
+                raise LoginFailed(LOGIN_REFUSED)
+            return self._session_of(staff)
+
+    def logout(self) -> None:
+        self._session = None
+        if self.backend == "postgresql" and self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def close(self) -> None:
+        self._session = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    # --- services -----------------------------------------------------------------------------
+
+    def reference_data(self) -> ReferenceData:
+        return self.reference.load()
+
+    def _unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.engine)
+
+    def _actor(self) -> StaffSession:
+        if self._session is None:
+            raise LoginFailed("Log in first.")
+        return self._session
+
+
+def _upgrade(engine: Engine, progress: Progress | None) -> SchemaState:
+    with connect(engine):
+        pass
+    return upgrade(engine, progress=progress)
+
+
+def _older_schema_message(state: SchemaState) -> str:
+    return (
+        f"This database has an older schema ({state.current or 'empty'}) than this version of "
+        f"Desk needs ({state.head}). Ask your administrator to run `desk db upgrade`."
+    )
+
+
+def _hasher_delay(password: str) -> None:
+    """Take as long as a real check, so a wrong user name is no faster than a wrong password."""
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher.verify(_dummy_hash(), password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not a real password")

@@ -1,0 +1,702 @@
+"""Recording, changing and finding cases: one method per thing an officer does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    TextClause,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.orm import aliased
+
+from desk.adapters import orm
+from desk.adapters.unit_of_work import UnitOfWork
+from desk.domain import workflow
+from desk.domain.case import (
+    REFERENCE_PATTERN,
+    CaseDetails,
+    TransactionReference,
+    format_reference,
+    has_resolution,
+    initial_status,
+)
+from desk.domain.model import (
+    OPEN_STATUSES,
+    CaseKind,
+    CaseStatus,
+    Channel,
+    EventKind,
+    Priority,
+    ResolutionMethod,
+)
+from desk.domain.validation import LONG_TEXT_MAX, Checker, ValidationError, normalise_text
+from desk.services.customers import customer_summary
+from desk.services.dto import (
+    CasePage,
+    CaseQuery,
+    CaseRow,
+    CaseScope,
+    CaseSort,
+    CaseView,
+    CentreInfo,
+    PageCursor,
+    StaffSession,
+    TimelineEntry,
+)
+from desk.services.errors import ConflictError, NotFound
+from desk.services.reference import currency_from, read_settings
+from desk.services.search_text import build_search_text
+
+ENTRY_KINDS = frozenset({EventKind.CONTACT, EventKind.NOTE, EventKind.CUSTOMER_UPDATE})
+_WORD = re.compile(r"\w+", re.UNICODE)
+_PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+# Labels for the timeline's "changed" lines.
+FIELD_LABELS: dict[str, str] = {
+    "kind": "kind",
+    "channel": "channel",
+    "priority": "priority",
+    "category_id": "category",
+    "subcategory_id": "subcategory",
+    "customer_id": "customer",
+    "customer_words": "customer's words",
+    "customer_expectation": "expectation",
+    "officer_understanding": "understanding",
+    "customer_confirmed": "customer's confirmation",
+    "social_platform": "platform",
+    "social_handle": "handle",
+    "social_post_url": "post link",
+    "actions_agreed": "actions agreed",
+    "next_steps": "next steps",
+    "customer_comfortable": "customer comfortable",
+    "root_cause": "root cause",
+    "resolution": "resolution",
+    "resolution_method": "how resolved",
+    "transactions": "transactions",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def case_search_text(row: orm.Case, customer: orm.Customer) -> str:
+    return build_search_text(
+        reference=row.reference,
+        customer_name=customer.full_name,
+        customer_number=customer.customer_number or "",
+        identifiers=[i for i in (customer.national_id, customer.account_number) if i],
+        phone=customer.phone,
+        texts=[
+            row.customer_words,
+            row.customer_expectation,
+            row.officer_understanding,
+            row.actions_agreed,
+            row.next_steps,
+            row.resolution,
+            row.root_cause,
+        ],
+        transaction_refs=[t.reference for t in row.transactions],
+    )
+
+
+def _details_of(row: orm.Case) -> CaseDetails:
+    return CaseDetails(
+        customer_id=row.customer_id,
+        kind=CaseKind(row.kind),
+        channel=Channel(row.channel),
+        priority=Priority(row.priority),
+        category_id=row.category_id,
+        subcategory_id=row.subcategory_id,
+        customer_words=row.customer_words,
+        customer_expectation=row.customer_expectation,
+        officer_understanding=row.officer_understanding,
+        customer_confirmed=row.customer_confirmed,
+        social_platform=row.social_platform,
+        social_handle=row.social_handle,
+        social_post_url=row.social_post_url,
+        transactions=tuple(
+            TransactionReference(t.reference, t.amount_minor, t.occurred_on)
+            for t in row.transactions
+        ),
+        actions_agreed=row.actions_agreed,
+        next_steps=row.next_steps,
+        customer_comfortable=row.customer_comfortable,
+        root_cause=row.root_cause,
+        resolution=row.resolution,
+        resolution_method=ResolutionMethod(row.resolution_method)
+        if row.resolution_method
+        else None,
+    )
+
+
+def _apply_details(row: orm.Case, details: CaseDetails) -> None:
+    assert details.customer_id is not None
+    row.customer_id = details.customer_id
+    row.kind = details.kind.value
+    row.channel = details.channel.value
+    row.priority = details.priority.value
+    row.category_id = details.category_id
+    row.subcategory_id = details.subcategory_id
+    row.customer_words = details.customer_words
+    row.customer_expectation = details.customer_expectation
+    row.officer_understanding = details.officer_understanding
+    row.customer_confirmed = details.customer_confirmed
+    social = details.channel is Channel.SOCIAL_MEDIA
+    row.social_platform = details.social_platform if social else ""
+    row.social_handle = details.social_handle if social else ""
+    row.social_post_url = details.social_post_url if social else ""
+    row.actions_agreed = details.actions_agreed
+    row.next_steps = details.next_steps
+    row.customer_comfortable = details.customer_comfortable
+    row.root_cause = details.root_cause
+    row.resolution = details.resolution
+    row.resolution_method = details.resolution_method.value if details.resolution_method else None
+    current = [(t.reference, t.amount_minor, t.occurred_on) for t in row.transactions]
+    wanted = [(t.reference, t.amount_minor, t.occurred_on) for t in details.transactions]
+    if current != wanted:
+        row.transactions = [
+            orm.CaseTransaction(
+                position=i,
+                reference=t.reference,
+                amount_minor=t.amount_minor,
+                occurred_on=t.occurred_on,
+            )
+            for i, t in enumerate(details.transactions)
+        ]
+
+
+def _changed_fields(before: CaseDetails, after: CaseDetails) -> list[str]:
+    return [
+        label
+        for name, label in FIELD_LABELS.items()
+        if getattr(before, name) != getattr(after, name)
+    ]
+
+
+class CaseService:
+    def __init__(self, uow: Callable[[], UnitOfWork], actor: Callable[[], StaffSession]) -> None:
+        self._uow = uow
+        self._actor = actor
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def create(
+        self,
+        details: CaseDetails,
+        *,
+        client_uuid: uuid.UUID | None = None,
+        refer_to_team_id: int | None = None,
+        referral_reason: str = "",
+    ) -> CaseView:
+        """Record a new case. Saving twice with the same client UUID records it once."""
+        actor = self._actor()
+        client_uuid = client_uuid or uuid.uuid4()
+        referral_reason = normalise_text(referral_reason)
+        with self._uow() as uow:
+            existing = uow.session.scalar(select(orm.Case.id).where(orm.Case.uuid == client_uuid))
+            if existing is not None:
+                return self._view(uow, existing)
+            details = details.validate(currency=currency_from(read_settings(uow)))
+            self._check_references(uow, details)
+            if refer_to_team_id is not None:
+                _check_referral(uow, refer_to_team_id, referral_reason)
+            customer = uow.session.get(orm.Customer, details.customer_id)
+            if customer is None:
+                raise ValidationError({"customer": "This customer no longer exists."})
+            now = utcnow()
+            status = initial_status(details)
+            row = orm.Case(
+                uuid=client_uuid,
+                reference=allocate_reference(uow, now.year),
+                status=status.value,
+                centre_id=actor.centre_id,
+                assigned_officer_id=actor.staff_id,
+                created_by_id=actor.staff_id,
+                opened_at=now,
+                updated_at=now,
+                transactions=[],
+            )
+            _apply_details(row, details)
+            if details.customer_confirmed:
+                row.customer_confirmed_at = now
+            if status is CaseStatus.RESOLVED:
+                row.closed_at = None
+            row.search_text = case_search_text(row, customer)
+            uow.session.add(row)
+            uow.flush()
+            self._event(
+                uow,
+                row,
+                EventKind.CREATED,
+                f"Case recorded ({details.channel.value.replace('_', ' ')}).",
+                now,
+            )
+            if details.customer_confirmed:
+                self._event(
+                    uow,
+                    row,
+                    EventKind.CONFIRMED_BACK,
+                    "The customer agreed with the summary read back to them.",
+                    now,
+                )
+            if refer_to_team_id is not None:
+                self._refer(uow, row, refer_to_team_id, referral_reason, now)
+            uow.commit()
+            return self._view(uow, row.id)
+
+    def update(self, case_id: int, details: CaseDetails, *, expected_version: int) -> CaseView:
+        """Save the form over the case, unless someone else saved a newer version first."""
+        with self._uow() as uow:
+            row = self._load(uow, case_id)
+            if row.version != expected_version:
+                raise self._conflict(uow, row)
+            details = details.validate(currency=currency_from(read_settings(uow)))
+            self._check_references(uow, details)
+            before = _details_of(row)
+            changed = _changed_fields(before, details)
+            if not changed:
+                return self._view(uow, row.id)
+            if CaseStatus(row.status) in (
+                CaseStatus.RESOLVED,
+                CaseStatus.CLOSED,
+            ) and not has_resolution(details):
+                raise ValidationError(
+                    {
+                        "resolution": "A resolved case keeps its resolution; "
+                        "reopen it first to change that."
+                    }
+                )
+            now = utcnow()
+            _apply_details(row, details)
+            if details.customer_confirmed and not before.customer_confirmed:
+                row.customer_confirmed_at = now
+                self._event(
+                    uow,
+                    row,
+                    EventKind.CONFIRMED_BACK,
+                    "The customer agreed with the summary read back to them.",
+                    now,
+                )
+            elif not details.customer_confirmed:
+                row.customer_confirmed_at = None
+            row.updated_at = now
+            customer = uow.session.get(orm.Customer, row.customer_id)
+            assert customer is not None
+            row.search_text = case_search_text(row, customer)
+            self._event(uow, row, EventKind.CHANGED, "Changed: " + ", ".join(changed) + ".", now)
+            uow.commit()
+            return self._view(uow, row.id)
+
+    def change_status(self, case_id: int, status: CaseStatus, *, note: str = "") -> CaseView:
+        note = normalise_text(note)
+        with self._uow() as uow:
+            row = self._load(uow, case_id)
+            current = CaseStatus(row.status)
+            if current == status:
+                return self._view(uow, row.id)
+            workflow.check_transition(
+                current, status, has_resolution=has_resolution(_details_of(row))
+            )
+            now = utcnow()
+            row.status = status.value
+            row.updated_at = now
+            if status is CaseStatus.CLOSED:
+                row.closed_at = now
+            elif workflow.is_reopen(current, status):
+                row.closed_at = None
+            verb = "Reopened" if workflow.is_reopen(current, status) else "Status"
+            summary = (
+                f"{verb}: {workflow.STATUS_LABELS[current]} → {workflow.STATUS_LABELS[status]}."
+            )
+            if note:
+                summary += f" {note}"
+            self._event(uow, row, EventKind.STATUS_CHANGED, summary, now)
+            uow.commit()
+            return self._view(uow, row.id)
+
+    def refer(self, case_id: int, *, team_id: int, reason: str) -> CaseView:
+        reason = normalise_text(reason)
+        with self._uow() as uow:
+            row = self._load(uow, case_id)
+            _check_referral(uow, team_id, reason)
+            self._refer(uow, row, team_id, reason, utcnow())
+            uow.commit()
+            return self._view(uow, row.id)
+
+    def add_entry(
+        self, case_id: int, *, kind: EventKind, text: str, channel: Channel | None = None
+    ) -> CaseView:
+        """A contact, a note, or an update given to the customer, on the case's timeline."""
+        if kind not in ENTRY_KINDS:
+            raise ValueError(f"{kind} is not an entry an officer adds by hand")
+        text = normalise_text(text)
+        check = Checker()
+        check.required("text", text, "The text")
+        check.max_length("text", text, LONG_TEXT_MAX, "The text")
+        check.raise_if_any()
+        with self._uow() as uow:
+            row = self._load(uow, case_id)
+            self._event(uow, row, kind, text, utcnow(), channel=channel)
+            uow.commit()
+            return self._view(uow, row.id)
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def get(self, case_id: int) -> CaseView:
+        with self._uow() as uow:
+            return self._view(uow, case_id)
+
+    def find_by_reference(self, reference: str) -> CaseView:
+        reference = normalise_text(reference).upper()
+        with self._uow() as uow:
+            case_id = uow.session.scalar(select(orm.Case.id).where(orm.Case.reference == reference))
+            if case_id is None:
+                raise NotFound(f"No case has the reference {reference}.")
+            return self._view(uow, case_id)
+
+    def list(self, query: CaseQuery, after: PageCursor | None = None) -> CasePage:
+        """One keyset page of the case list: never loads more rows than a page."""
+        statement, sort_column = self._list_statement(query)
+        if after is not None:
+            statement = statement.where(_after(sort_column, query.descending, after))
+        statement = statement.limit(query.page_size + 1)
+        with self._uow() as uow:
+            result = uow.session.execute(statement).all()
+        more = len(result) > query.page_size
+        result = result[: query.page_size]
+        rows = [_case_row(r) for r in result]
+        cursor = None
+        if more and result:
+            last = result[-1]
+            cursor = PageCursor(sort_value=last.sort_value, id=last.id)
+        return CasePage(rows=rows, next_cursor=cursor)
+
+    def _list_statement(self, query: CaseQuery) -> tuple[Any, ColumnElement[Any]]:
+        actor = self._actor()
+        c = orm.Case
+        customer = orm.Customer
+        category = aliased(orm.Category)
+        officer = aliased(orm.Staff)
+        team = orm.SpecialistTeam
+        centre = orm.ServiceCentre
+        sort_column = _sort_column(query.sort)
+        statement: Any = (
+            select(
+                c.id,
+                c.reference,
+                c.opened_at,
+                customer.full_name.label("customer_name"),
+                c.kind,
+                c.channel,
+                c.status,
+                c.priority,
+                category.name.label("category_name"),
+                officer.full_name.label("officer_name"),
+                team.name.label("team_name"),
+                centre.name.label("centre_name"),
+                func.substr(c.customer_words, 1, 160).label("summary"),
+                sort_column.label("sort_value"),
+            )
+            .join(customer, customer.id == c.customer_id)
+            .join(centre, centre.id == c.centre_id)
+            .outerjoin(category, category.id == c.category_id)
+            .outerjoin(officer, officer.id == c.assigned_officer_id)
+            .outerjoin(team, team.id == c.assigned_team_id)
+        )
+        if query.scope is CaseScope.MINE:
+            statement = statement.where(
+                c.assigned_officer_id == actor.staff_id,
+                c.status.in_([s.value for s in OPEN_STATUSES]),
+            )
+        elif query.scope is CaseScope.CENTRE:
+            statement = statement.where(c.centre_id == actor.centre_id)
+        if query.statuses:
+            statement = statement.where(c.status.in_([s.value for s in query.statuses]))
+        if query.category_id is not None:
+            statement = statement.where(c.category_id == query.category_id)
+        if query.channel is not None:
+            statement = statement.where(c.channel == query.channel.value)
+        if query.kind is not None:
+            statement = statement.where(c.kind == query.kind.value)
+        if query.opened_from is not None:
+            statement = statement.where(c.opened_at >= _start_of(query.opened_from))
+        if query.opened_to is not None:
+            statement = statement.where(
+                c.opened_at < _start_of(query.opened_to + dt.timedelta(days=1))
+            )
+        text_filter = self._text_filter(query.text)
+        if text_filter is not None:
+            statement = statement.where(text_filter)
+        order = (
+            (sort_column.desc(), c.id.desc())
+            if query.descending
+            else (sort_column.asc(), c.id.asc())
+        )
+        return statement.order_by(*order), sort_column
+
+    def _text_filter(self, raw: str) -> ColumnElement[bool] | TextClause | None:
+        query_text = normalise_text(raw)
+        if not query_text:
+            return None
+        if REFERENCE_PATTERN.match(query_text.upper()):
+            return orm.Case.reference == query_text.upper()
+        words = _WORD.findall(query_text.casefold())[:8]
+        if not words:
+            return None
+        if self._backend() == "postgresql":
+            tsquery = " & ".join(f"{w}:*" for w in words)
+            return text("cases.search_vector @@ to_tsquery('simple', :tsquery)").bindparams(
+                tsquery=tsquery
+            )
+        match = " ".join(f'"{w}"*' for w in words)
+        return orm.Case.id.in_(
+            select(literal_column_rowid())
+            .select_from(text("cases_fts"))
+            .where(text("cases_fts MATCH :match").bindparams(match=match))
+        )
+
+    def _backend(self) -> str:
+        return self._actor().backend
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _load(self, uow: UnitOfWork, case_id: int) -> orm.Case:
+        row = uow.session.get(orm.Case, case_id)
+        if row is None:
+            raise NotFound("This case no longer exists.")
+        return row
+
+    def _conflict(self, uow: UnitOfWork, row: orm.Case) -> ConflictError:
+        last = uow.session.execute(
+            select(orm.Staff.full_name, orm.CaseEvent.at)
+            .join(orm.Staff, orm.Staff.id == orm.CaseEvent.actor_id)
+            .where(orm.CaseEvent.case_id == row.id)
+            .order_by(orm.CaseEvent.at.desc(), orm.CaseEvent.id.desc())
+            .limit(1)
+        ).first()
+        who, when = (last[0], last[1]) if last else ("someone else", row.updated_at)
+        return ConflictError(
+            f"{who} changed case {row.reference} after you opened it. "
+            "Your changes are still in the form: compare them with theirs before saving again.",
+            changed_by=who,
+            changed_at=when,
+        )
+
+    def _check_references(self, uow: UnitOfWork, details: CaseDetails) -> None:
+        check = Checker()
+        for key, table in (
+            ("category", details.category_id),
+            ("subcategory", details.subcategory_id),
+        ):
+            if table is None:
+                continue
+            category = uow.session.get(orm.Category, table)
+            if category is None or not category.active:
+                check.add(key, f"This {key} is no longer in use; choose another.")
+            elif key == "subcategory" and category.parent_id != details.category_id:
+                check.add(key, "This subcategory belongs to another category.")
+        check.raise_if_any()
+
+    def _refer(
+        self, uow: UnitOfWork, row: orm.Case, team_id: int, reason: str, now: dt.datetime
+    ) -> None:
+        team = uow.session.get(orm.SpecialistTeam, team_id)
+        assert team is not None
+        current = CaseStatus(row.status)
+        if current is not CaseStatus.AWAITING_TEAM:
+            workflow.check_transition(current, CaseStatus.AWAITING_TEAM, has_resolution=False)
+            row.status = CaseStatus.AWAITING_TEAM.value
+        row.assigned_team_id = team_id
+        row.updated_at = now
+        self._event(uow, row, EventKind.REFERRAL, f"Referred to {team.name}: {reason}", now)
+
+    def _event(
+        self,
+        uow: UnitOfWork,
+        row: orm.Case,
+        kind: EventKind,
+        summary: str,
+        at: dt.datetime,
+        *,
+        channel: Channel | None = None,
+    ) -> None:
+        uow.session.add(
+            orm.CaseEvent(
+                case_id=row.id,
+                at=at,
+                actor_id=self._actor().staff_id,
+                kind=kind.value,
+                channel=channel.value if channel else None,
+                summary=summary,
+            )
+        )
+
+    def _view(self, uow: UnitOfWork, case_id: int) -> CaseView:
+        session = uow.session
+        session.expire_all()
+        row = self._load(uow, case_id)
+        names = {
+            cat.id: cat.name
+            for cat in session.scalars(
+                select(orm.Category).where(
+                    orm.Category.id.in_([i for i in (row.category_id, row.subcategory_id) if i])
+                )
+            )
+        }
+        officer = (
+            session.get(orm.Staff, row.assigned_officer_id) if row.assigned_officer_id else None
+        )
+        team = (
+            session.get(orm.SpecialistTeam, row.assigned_team_id) if row.assigned_team_id else None
+        )
+        events = session.execute(
+            select(orm.CaseEvent, orm.Staff.full_name)
+            .join(orm.Staff, orm.Staff.id == orm.CaseEvent.actor_id)
+            .where(orm.CaseEvent.case_id == row.id)
+            .order_by(orm.CaseEvent.at.desc(), orm.CaseEvent.id.desc())
+        ).all()
+        status = CaseStatus(row.status)
+        centre = row.centre
+        return CaseView(
+            id=row.id,
+            uuid=row.uuid,
+            reference=row.reference,
+            status=status,
+            allowed_next=tuple(sorted(workflow.allowed_next(status))),
+            details=_details_of(row),
+            customer=customer_summary(row.customer),
+            centre=CentreInfo(
+                id=centre.id,
+                name=centre.name,
+                address=centre.address,
+                phone=centre.phone,
+                email=centre.email,
+                opening_hours=centre.opening_hours,
+            ),
+            category_name=names.get(row.category_id or 0, ""),
+            subcategory_name=names.get(row.subcategory_id or 0, ""),
+            assigned_officer_name=officer.full_name if officer else "",
+            assigned_team_id=row.assigned_team_id,
+            assigned_team_name=team.name if team else "",
+            opened_at=row.opened_at,
+            updated_at=row.updated_at,
+            customer_confirmed_at=row.customer_confirmed_at,
+            version=row.version,
+            timeline=[
+                TimelineEntry(
+                    id=event.id,
+                    at=event.at,
+                    kind=EventKind(event.kind),
+                    actor_name=actor_name,
+                    summary=event.summary,
+                    channel=Channel(event.channel) if event.channel else None,
+                )
+                for event, actor_name in events
+            ],
+        )
+
+
+def literal_column_rowid() -> ColumnElement[Any]:
+    from sqlalchemy import literal_column
+
+    return literal_column("rowid")
+
+
+def allocate_reference(uow: UnitOfWork, year: int) -> str:
+    """The next number for the year, from one counter row locked until the case commits."""
+    counter = orm.ReferenceCounter
+    session = uow.session
+    number = session.execute(
+        update(counter)
+        .where(counter.year == year)
+        .values(last_number=counter.last_number + 1)
+        .returning(counter.last_number)
+    ).scalar()
+    if number is None:
+        # The first case of the year: another client may do this at the same moment, so the
+        # insert is made safe by the primary key, and we retry through the update on a clash.
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with session.begin_nested():
+                session.add(counter(year=year, last_number=1))
+            number = 1
+        except IntegrityError:
+            number = session.execute(
+                update(counter)
+                .where(counter.year == year)
+                .values(last_number=counter.last_number + 1)
+                .returning(counter.last_number)
+            ).scalar_one()
+    return format_reference(year, number)
+
+
+def _check_referral(uow: UnitOfWork, team_id: int, reason: str) -> None:
+    check = Checker()
+    team = uow.session.get(orm.SpecialistTeam, team_id)
+    if team is None or not team.active:
+        check.add("referral_team", "This team no longer takes referrals; choose another.")
+    check.required("referral_reason", reason, "The reason for the referral")
+    check.max_length("referral_reason", reason, LONG_TEXT_MAX, "The reason")
+    check.raise_if_any()
+
+
+def _sort_column(sort: CaseSort) -> ColumnElement[Any]:
+    c = orm.Case
+    if sort is CaseSort.PRIORITY:
+        return case(
+            {p.value: rank for p, rank in _PRIORITY_RANK.items()}, value=c.priority, else_=1
+        )
+    columns: dict[CaseSort, Any] = {
+        CaseSort.OPENED: c.opened_at,
+        CaseSort.UPDATED: c.updated_at,
+        CaseSort.REFERENCE: c.reference,
+        CaseSort.STATUS: c.status,
+    }
+    return columns[sort]
+
+
+def _after(
+    sort_column: ColumnElement[Any], descending: bool, cursor: PageCursor
+) -> ColumnElement[bool]:
+    value = literal(cursor.sort_value, sort_column.type)
+    key = tuple_(sort_column, orm.Case.id)
+    bound = tuple_(value, literal(cursor.id, orm.Case.id.type))
+    return and_(key < bound) if descending else and_(key > bound)
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    """Midnight of a local calendar day, in UTC."""
+    local = dt.datetime.combine(day, dt.time.min).astimezone()
+    return local.astimezone(dt.UTC)
+
+
+def _case_row(r: Any) -> CaseRow:
+    return CaseRow(
+        id=r.id,
+        reference=r.reference,
+        opened_at=r.opened_at,
+        customer_name=r.customer_name,
+        kind=CaseKind(r.kind),
+        channel=Channel(r.channel),
+        status=CaseStatus(r.status),
+        priority=Priority(r.priority),
+        category_name=r.category_name or "",
+        assigned_to=r.team_name or r.officer_name or "",
+        centre_name=r.centre_name,
+        summary=" ".join((r.summary or "").split()),
+    )

@@ -1,0 +1,146 @@
+"""Finding and recording customers at the counter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from sqlalchemy import or_, select
+
+from desk.adapters import orm
+from desk.adapters.unit_of_work import UnitOfWork
+from desk.domain.customer import CustomerDetails
+from desk.domain.model import ContactMethod, IdentifierKind
+from desk.domain.validation import ValidationError
+from desk.services.dto import CustomerSummary, StaffSession
+from desk.services.errors import NotFound
+
+_WORD = re.compile(r"\w+")
+
+
+def customer_summary(row: orm.Customer) -> CustomerSummary:
+    identifiers: dict[IdentifierKind, str] = {}
+    if row.national_id:
+        identifiers[IdentifierKind.NATIONAL_ID] = row.national_id
+    if row.account_number:
+        identifiers[IdentifierKind.ACCOUNT_NUMBER] = row.account_number
+    return CustomerSummary(
+        id=row.id,
+        full_name=row.full_name,
+        customer_number=row.customer_number or "",
+        identifiers=identifiers,
+        phone=row.phone,
+        email=row.email,
+        address=row.address,
+        preferred_contact_method=(
+            ContactMethod(row.preferred_contact_method) if row.preferred_contact_method else None
+        ),
+        preferred_language=row.preferred_language,
+    )
+
+
+def digits_of(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class CustomerService:
+    def __init__(self, uow: Callable[[], UnitOfWork], actor: Callable[[], StaffSession]) -> None:
+        self._uow = uow
+        self._actor = actor
+
+    def search(self, text: str, limit: int = 10) -> list[CustomerSummary]:
+        """Type-ahead: name (start of any word), customer number, identifier or phone."""
+        text = " ".join(text.split())
+        if not text:
+            return []
+        c = orm.Customer
+        key = text.casefold()
+        conditions = [
+            c.name_key.like(_like_prefix(key), escape="\\"),
+            c.name_key.like("% " + _like_prefix(key), escape="\\"),
+        ]
+        compact = text.upper().replace(" ", "")
+        if re.fullmatch(r"[A-Z0-9]+", compact):
+            conditions.append(c.customer_number.like(_like_prefix(compact), escape="\\"))
+            conditions.append(c.national_id.like(_like_prefix(compact), escape="\\"))
+            conditions.append(c.account_number.like(_like_prefix(compact), escape="\\"))
+        phone = digits_of(text)
+        if len(phone) >= 4 and len(phone) >= len(compact) - 2:
+            conditions.append(c.phone_digits.like("%" + _like_prefix(phone), escape="\\"))
+        statement = select(c).where(or_(*conditions)).order_by(c.name_key, c.id).limit(limit)
+        with self._uow() as uow:
+            return [customer_summary(row) for row in uow.session.scalars(statement)]
+
+    def get(self, customer_id: int) -> CustomerSummary:
+        with self._uow() as uow:
+            row = uow.session.get(orm.Customer, customer_id)
+            if row is None:
+                raise NotFound("This customer no longer exists.")
+            return customer_summary(row)
+
+    def create(self, details: CustomerDetails) -> CustomerSummary:
+        details = details.validate()
+        with self._uow() as uow:
+            self._refuse_duplicate_number(uow, details, None)
+            row = orm.Customer(created_by_id=self._actor().staff_id)
+            _apply(row, details)
+            uow.session.add(row)
+            uow.commit()
+            return customer_summary(row)
+
+    def update(self, customer_id: int, details: CustomerDetails) -> CustomerSummary:
+        details = details.validate()
+        with self._uow() as uow:
+            row = uow.session.get(orm.Customer, customer_id)
+            if row is None:
+                raise NotFound("This customer no longer exists.")
+            self._refuse_duplicate_number(uow, details, customer_id)
+            _apply(row, details)
+            _refresh_case_search_text(uow, row)
+            uow.commit()
+            return customer_summary(row)
+
+    @staticmethod
+    def _refuse_duplicate_number(
+        uow: UnitOfWork, details: CustomerDetails, own_id: int | None
+    ) -> None:
+        if not details.customer_number:
+            return
+        other = uow.session.scalar(
+            select(orm.Customer).where(orm.Customer.customer_number == details.customer_number)
+        )
+        if other is not None and other.id != own_id:
+            raise ValidationError(
+                {
+                    "customer_number": f"Customer number {details.customer_number} already "
+                    f"belongs to {other.full_name}. Find that customer instead."
+                }
+            )
+
+
+def _apply(row: orm.Customer, details: CustomerDetails) -> None:
+    row.full_name = details.full_name
+    row.name_key = details.full_name.casefold()
+    row.customer_number = details.customer_number or None
+    row.national_id = details.identifiers.get(IdentifierKind.NATIONAL_ID) or None
+    row.account_number = details.identifiers.get(IdentifierKind.ACCOUNT_NUMBER) or None
+    row.phone = details.phone
+    row.phone_digits = digits_of(details.phone)
+    row.email = details.email
+    row.address = details.address
+    row.preferred_contact_method = (
+        details.preferred_contact_method.value if details.preferred_contact_method else None
+    )
+    row.preferred_language = details.preferred_language
+
+
+def _refresh_case_search_text(uow: UnitOfWork, customer: orm.Customer) -> None:
+    from desk.services.cases import case_search_text
+
+    uow.session.flush()
+    for case in uow.session.scalars(select(orm.Case).where(orm.Case.customer_id == customer.id)):
+        case.search_text = case_search_text(case, customer)

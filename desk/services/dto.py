@@ -1,0 +1,171 @@
+"""Plain read-only values the services hand to the window: no ORM objects ever leave a service."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, field
+
+from desk.domain.case import CaseDetails
+from desk.domain.model import (
+    CaseKind,
+    CaseStatus,
+    Channel,
+    ContactMethod,
+    EventKind,
+    IdentifierKind,
+    Priority,
+)
+from desk.domain.money import DEFAULT_CURRENCY, Currency
+
+
+@dataclass(frozen=True)
+class StaffSession:
+    """Who is logged in; every service call acts as this person."""
+
+    staff_id: int
+    username: str
+    full_name: str
+    role_name: str
+    centre_id: int
+    centre_name: str
+    backend: str  # "sqlite" or "postgresql"
+
+
+@dataclass(frozen=True)
+class Option:
+    """An entry of an admin-editable list (category, subcategory, team, centre)."""
+
+    id: int
+    name: str
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CentreInfo:
+    id: int
+    name: str
+    address: str
+    phone: str
+    email: str
+    opening_hours: str
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    categories: list[Option]
+    subcategories: list[Option]  # parent_id is the category
+    teams: list[Option]
+    centres: list[Option]
+    organisation_name: str
+    currency: Currency = DEFAULT_CURRENCY
+    next_step_templates: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    id: int
+    full_name: str
+    customer_number: str
+    identifiers: dict[IdentifierKind, str]
+    phone: str
+    email: str
+    address: str
+    preferred_contact_method: ContactMethod | None
+    preferred_language: str
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One line of the case list."""
+
+    id: int
+    reference: str
+    opened_at: dt.datetime  # aware, UTC
+    customer_name: str
+    kind: CaseKind
+    channel: Channel
+    status: CaseStatus
+    priority: Priority
+    category_name: str
+    assigned_to: str  # officer or team name
+    centre_name: str
+    summary: str  # the start of the customer's own words
+
+
+class CaseScope(enum.StrEnum):
+    MINE = "mine"  # open cases assigned to me
+    CENTRE = "centre"
+    ALL = "all"
+
+
+class CaseSort(enum.StrEnum):
+    OPENED = "opened_at"
+    UPDATED = "updated_at"
+    REFERENCE = "reference"
+    STATUS = "status"
+    PRIORITY = "priority"
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    scope: CaseScope = CaseScope.CENTRE
+    text: str = ""
+    statuses: tuple[CaseStatus, ...] = ()
+    category_id: int | None = None
+    channel: Channel | None = None
+    kind: CaseKind | None = None
+    opened_from: dt.date | None = None
+    opened_to: dt.date | None = None
+    sort: CaseSort = CaseSort.OPENED
+    descending: bool = True
+    page_size: int = 100
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    """Where the next keyset page starts: the sort value and id of the last row shown."""
+
+    sort_value: str | int | dt.datetime
+    id: int
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: list[CaseRow]
+    next_cursor: PageCursor | None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    id: int
+    at: dt.datetime  # aware, UTC
+    kind: EventKind
+    actor_name: str
+    summary: str
+    channel: Channel | None = None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A whole case as the form shows it."""
+
+    id: int
+    uuid: uuid.UUID
+    reference: str
+    status: CaseStatus
+    allowed_next: tuple[CaseStatus, ...]
+    details: CaseDetails
+    customer: CustomerSummary
+    centre: CentreInfo
+    category_name: str
+    subcategory_name: str
+    assigned_officer_name: str
+    assigned_team_id: int | None
+    assigned_team_name: str
+    opened_at: dt.datetime
+    updated_at: dt.datetime
+    customer_confirmed_at: dt.datetime | None
+    version: int
+    timeline: list[TimelineEntry]
