@@ -124,8 +124,8 @@ class Settings:
 
 
 def strip_password(url: str) -> str:
-    parsed = make_url(url)
-    return parsed.set(password=None).render_as_string(hide_password=False)
+    # URL.set() ignores None, so replace the field itself.
+    return make_url(url)._replace(password=None).render_as_string(hide_password=False)
 
 
 def resolve_database_url(

@@ -294,7 +294,7 @@ def password_demo_url(password_server: PostgresServer) -> str:
     """A demo database on the password-checking server; staff passwords are "demo"."""
     name = password_server.create_database("desk_pw")
     _prepare_demo_database(password_server.url(name), login_roles=True)
-    url = password_server.admin_url.set(database=name, username=None, password=None)
+    url = password_server.admin_url._replace(database=name, username=None, password=None)
     return url.render_as_string(hide_password=False)
 
 

@@ -667,7 +667,8 @@ def _sort_column(sort: CaseSort) -> ColumnElement[Any]:
         CaseSort.REFERENCE: c.reference,
         CaseSort.STATUS: c.status,
     }
-    return columns[sort]
+    column: ColumnElement[Any] = columns[sort]
+    return column
 
 
 def _after(
