@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from desk.adapters import orm
 from desk.adapters.database import (
@@ -36,13 +36,18 @@ from desk.adapters.unit_of_work import UnitOfWork
 from desk.services.cases import CaseService
 from desk.services.customers import CustomerService
 from desk.services.dto import ReferenceData, StaffSession
-from desk.services.errors import DatabaseUnavailable, LoginFailed, SchemaMismatch
+from desk.services.errors import DatabaseUnavailable, DeskError, LoginFailed, SchemaMismatch
 from desk.services.reference import ReferenceService
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 
 LOGIN_REFUSED = "The user name or password is not right, or the account is not active."
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+UNKNOWN_ADDRESS = (
+    "{url} is not a database address Desk can use. Use sqlite:///path/to/file.sqlite3 for this "
+    "computer, or postgresql://host/database for a shared server."
+)
 
 Progress = Callable[[str], None]
 
@@ -55,8 +60,13 @@ class Desk:
     """One open database and the person logged in to it."""
 
     def __init__(self, url: str | URL) -> None:
-        self.url = make_url(url)
+        try:
+            self.url = make_url(url)
+        except ArgumentError as exc:
+            raise DatabaseUnavailable(UNKNOWN_ADDRESS.format(url=url)) from exc
         self.backend = backend_of(self.url)
+        if self.backend not in SUPPORTED_BACKENDS:
+            raise DatabaseUnavailable(UNKNOWN_ADDRESS.format(url=self.url))
         self._engine: Engine | None = None
         self._session: StaffSession | None = None
         self._lock = threading.Lock()
@@ -73,8 +83,18 @@ class Desk:
         """Open the database. A new embedded database gets the schema and the demo organisation."""
         desk = cls(url)
         if desk.backend == "sqlite":
-            desk._engine = make_engine(desk.url)
-            desk._prepare_embedded(upgrade=upgrade, progress=progress)
+            try:
+                desk._engine = make_engine(desk.url)
+                desk._prepare_embedded(upgrade=upgrade, progress=progress)
+            except OSError as exc:
+                desk.close()
+                raise DatabaseUnavailable(
+                    f"The database file {desk.url.database} cannot be created or opened: "
+                    f"{exc.strerror or exc}."
+                ) from exc
+            except DeskError:
+                desk.close()
+                raise
         return desk
 
     def _prepare_embedded(self, *, upgrade: bool, progress: Progress | None) -> None:

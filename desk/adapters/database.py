@@ -17,7 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
 from desk.adapters.orm import Base
 from desk.services.errors import DatabaseUnavailable, SchemaMismatch
@@ -125,10 +125,19 @@ def _revision_known(script: ScriptDirectory, revision: str) -> bool:
 def connect(engine: Engine) -> Iterator[Any]:
     """A connection, with an unreachable server turned into a message a person can act on."""
     try:
-        with engine.connect() as conn:
-            yield conn
+        conn = engine.connect()
+    except DBAPIError as exc:
+        raise DatabaseUnavailable(describe_connection_error(engine, exc)) from exc
+    try:
+        yield conn
     except OperationalError as exc:
         raise DatabaseUnavailable(describe_connection_error(engine, exc)) from exc
+    except DatabaseError as exc:
+        if engine.url.get_backend_name() == "sqlite":  # "file is not a database" and friends
+            raise DatabaseUnavailable(describe_connection_error(engine, exc)) from exc
+        raise
+    finally:
+        conn.close()
 
 
 def describe_connection_error(engine: Engine, exc: DBAPIError) -> str:
