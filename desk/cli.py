@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from desk.adapters import orm
 from desk.adapters.database import (
@@ -129,8 +129,8 @@ def _db(args: argparse.Namespace, url: str) -> int:
     return 2
 
 
-def _init(engine: object, url: str, *, cases: int, seed: int) -> int:
-    state = upgrade(make_engine(url), progress=print)
+def _init(engine: Engine, url: str, *, cases: int, seed: int) -> int:
+    state = upgrade(engine, progress=print)
     print(f"The schema is at {state.current}.")
     return _demo(url, cases=cases, seed=seed, password=None)
 
@@ -159,23 +159,17 @@ def _demo(url: str, *, cases: int, seed: int, password: str | None) -> int:
     return 0
 
 
-def _grant_staff_privileges(engine: object) -> None:
-    from sqlalchemy import Engine
-
+def _grant_staff_privileges(engine: Engine) -> None:
     from desk.adapters.pg_roles import ensure_group_role
 
-    assert isinstance(engine, Engine)
     with connect(engine) as conn:
         ensure_group_role(conn)
         conn.commit()
 
 
-def _create_login_roles(engine: object, password: str) -> None:
-    from sqlalchemy import Engine
-
+def _create_login_roles(engine: Engine, password: str) -> None:
     from desk.adapters.pg_roles import create_login_role
 
-    assert isinstance(engine, Engine)
     with connect(engine) as conn:
         usernames = (
             conn.execute(select(orm.Staff.username).where(orm.Staff.db_role.is_(None)))
@@ -188,12 +182,9 @@ def _create_login_roles(engine: object, password: str) -> None:
     print(f"Created {len(usernames)} PostgreSQL login roles.")
 
 
-def _drop_roles(engine: object, name: str | None) -> int:
-    from sqlalchemy import Engine
-
+def _drop_roles(engine: Engine, name: str | None) -> int:
     from desk.adapters.pg_roles import drop_database_roles
 
-    assert isinstance(engine, Engine)
     if engine.url.get_backend_name() != "postgresql":
         print("Only a PostgreSQL database has roles.")
         return 1

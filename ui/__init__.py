@@ -1,0 +1,1 @@
+"""Desk's PySide6 user interface: windows, widgets, item models and dialogs (never SQLAlchemy)."""

@@ -12,7 +12,9 @@ from desk.adapters.database import make_engine
 from desk.cli import main
 
 
-def test_db_commands_on_a_new_sqlite_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_db_commands_on_a_new_sqlite_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     assert main(["db", "current", "--database", url]) == 1
     assert "empty database" in capsys.readouterr().out
@@ -22,7 +24,9 @@ def test_db_commands_on_a_new_sqlite_file(tmp_path: Path, capsys: pytest.Capture
     assert "agree" in capsys.readouterr().out
 
 
-def test_demo_is_deterministic_and_adds_cases(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_is_deterministic_and_adds_cases(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     urls = [f"sqlite:///{tmp_path / name}" for name in ("a.sqlite3", "b.sqlite3")]
     for url in urls:
         assert main(["demo", "--database", url, "--cases", "30", "--seed", "5"]) == 0
@@ -31,7 +35,11 @@ def test_demo_is_deterministic_and_adds_cases(tmp_path: Path, capsys: pytest.Cap
     for url in urls:
         engine = make_engine(url)
         with engine.connect() as conn:
-            rows.append(conn.execute(text("SELECT reference, customer_words FROM cases ORDER BY reference")).all())
+            rows.append(
+                conn.execute(
+                    text("SELECT reference, customer_words FROM cases ORDER BY reference")
+                ).all()
+            )
         engine.dispose()
     assert rows[0] == rows[1] and len(rows[0]) == 30
     assert main(["demo", "--database", urls[0], "--cases", "10", "--seed", "6"]) == 0
@@ -41,7 +49,9 @@ def test_demo_is_deterministic_and_adds_cases(tmp_path: Path, capsys: pytest.Cap
     engine.dispose()
 
 
-def test_newer_schema_is_reported_by_db_current(sqlite_demo_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_newer_schema_is_reported_by_db_current(
+    sqlite_demo_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     engine = make_engine(sqlite_demo_url)
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = 'fffffff'"))
@@ -59,10 +69,17 @@ def test_init_on_postgresql_creates_login_roles_and_drop_roles_removes_them(
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            roles = conn.execute(
-                text("SELECT rolname FROM pg_roles WHERE starts_with(rolname, :p)"), {"p": f"{name}__"}
-            ).scalars().all()
-            linked = conn.execute(text("SELECT count(*) FROM staff WHERE db_role IS NOT NULL")).scalar_one()
+            roles = (
+                conn.execute(
+                    text("SELECT rolname FROM pg_roles WHERE starts_with(rolname, :p)"),
+                    {"p": f"{name}__"},
+                )
+                .scalars()
+                .all()
+            )
+            linked = conn.execute(
+                text("SELECT count(*) FROM staff WHERE db_role IS NOT NULL")
+            ).scalar_one()
     finally:
         engine.dispose()
     assert f"{name}__officer" in roles and f"{name}__@staff" in roles
@@ -72,7 +89,8 @@ def test_init_on_postgresql_creates_login_roles_and_drop_roles_removes_them(
     try:
         with engine.connect() as conn:
             left = conn.execute(
-                text("SELECT count(*) FROM pg_roles WHERE starts_with(rolname, :p)"), {"p": f"{name}__"}
+                text("SELECT count(*) FROM pg_roles WHERE starts_with(rolname, :p)"),
+                {"p": f"{name}__"},
             ).scalar_one()
     finally:
         engine.dispose()

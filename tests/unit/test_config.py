@@ -23,8 +23,14 @@ def test_command_line_beats_environment_beats_settings_beats_default(tmp_path: P
         "sqlite:////cli.sqlite3",
         "command line",
     )
-    assert resolve_database_url(None, env, settings) == ("postgresql://env-host/desk", "environment")
-    assert resolve_database_url(None, {}, settings) == ("sqlite:////from/settings.sqlite3", "settings")
+    assert resolve_database_url(None, env, settings) == (
+        "postgresql://env-host/desk",
+        "environment",
+    )
+    assert resolve_database_url(None, {}, settings) == (
+        "sqlite:////from/settings.sqlite3",
+        "settings",
+    )
     assert resolve_database_url(None, {}, Settings()) == (default_database_url(), "default")
 
 

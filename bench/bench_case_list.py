@@ -1,0 +1,585 @@
+"""Case list, deep page, free-text search and start-up, each beside its floor.
+
+The application side goes through the real service (``Desk.open`` → ``login`` →
+``desk.cases.list``); the floor is the same rows fetched with hand-written SQL on the bare driver
+(psycopg / sqlite3), or, for start-up, a bare PySide6 window started the same way. The ratio of the
+two is what the targets are about: the service may add overhead, but not much.
+
+    python -m bench.bench_case_list --pg-cases 1000000 --sqlite-cases 200000 --runs 30 --reuse
+
+Never part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shlex
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import func, select, text
+
+from desk.adapters.database import make_engine, upgrade
+from desk.adapters.orm import Case
+from desk.services.demo import generate_demo
+
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+USERNAME, PASSWORD = "officer", "demo"
+# A common word of the descriptions (~3 % of cases) and a surname (~0.5 %): the planner treats
+# the two very differently (see docs/benchmarks.md).
+SEARCH_WORDS = ("streetlight", "lindqvist")
+DEEP_OFFSET = 50_000
+PAGE_SIZE = 100  # CaseQuery's default page size
+ROOT = Path(__file__).resolve().parent.parent
+
+# --- the floor: the case list query written by hand ----------------------------------------------
+# Same columns, joins, filter, order and limit (page size + 1) as CaseService.list.
+
+_SELECT = """
+SELECT c.id, c.reference, c.opened_at, cu.full_name AS customer_name, c.kind, c.channel,
+       c.status, c.priority, cat.name AS category_name, o.full_name AS officer_name,
+       t.name AS team_name, ce.name AS centre_name, substr(c.customer_words, 1, 160) AS summary,
+       c.opened_at AS sort_value
+FROM cases c
+JOIN customers cu ON cu.id = c.customer_id
+JOIN service_centres ce ON ce.id = c.centre_id
+LEFT JOIN categories cat ON cat.id = c.category_id
+LEFT JOIN staff o ON o.id = c.assigned_officer_id
+LEFT JOIN specialist_teams t ON t.id = c.assigned_team_id
+WHERE c.centre_id = {p}
+"""
+_ORDER = " ORDER BY c.opened_at DESC, c.id DESC LIMIT {limit}"
+
+
+def raw_sql(backend: str, *, keyset: bool, search: bool) -> str:
+    """The floor statement; parameters are typed on PostgreSQL as SQLAlchemy types them."""
+    pg = backend == "postgresql"
+    p = "%s" if pg else "?"
+    sql = _SELECT.format(p=f"{p}::bigint" if pg else p)
+    if keyset:
+        if pg:
+            sql += f" AND (c.opened_at, c.id) < ({p}::timestamptz, {p}::bigint)"
+        else:
+            sql += f" AND (c.opened_at, c.id) < ({p}, {p})"
+    if search:
+        if backend == "postgresql":
+            sql += f" AND c.search_vector @@ to_tsquery('simple', {p})"
+        else:
+            sql += f" AND c.id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH {p})"
+    return sql + _ORDER.format(limit=PAGE_SIZE + 1)
+
+
+def search_term(backend: str, word: str) -> str:
+    """The text match the service builds for one word (a prefix match on both backends)."""
+    return f"{word}:*" if backend == "postgresql" else f'"{word}"*'
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+
+def timed_pair(
+    app: Callable[[], Any], floor: Callable[[], Any], runs: int, warmup: int = 3
+) -> tuple[list[float], list[float], Any, Any]:
+    """Milliseconds per call for both, interleaved so that load from elsewhere hits both alike.
+
+    A few warm-up calls first (OS and PostgreSQL caches, the pool, prepared statements).
+    """
+    app_result = floor_result = None
+    for _ in range(warmup):
+        app_result, floor_result = app(), floor()
+    app_ms: list[float] = []
+    floor_ms: list[float] = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        floor_result = floor()
+        floor_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        app_result = app()
+        app_ms.append((time.perf_counter() - start) * 1000)
+    return app_ms, floor_ms, app_result, floor_result
+
+
+def pct(samples: Sequence[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@dataclass
+class Line:
+    backend: str
+    measure: str
+    app: list[float]
+    floor: list[float]
+    limit_ms: float | None
+    max_ratio: float
+    ratio_on: str  # "p50" or "p95"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ratio(self) -> float:
+        q = 0.5 if self.ratio_on == "p50" else 0.95
+        return pct(self.app, q) / max(pct(self.floor, q), 1e-9)
+
+    @property
+    def verdict(self) -> str:
+        ok = self.ratio <= self.max_ratio
+        if self.limit_ms is not None:
+            ok = ok and pct(self.app, 0.95) <= self.limit_ms
+        return "met" if ok else "MISSED"
+
+    def target(self) -> str:
+        limit = f", app p95 < {self.limit_ms:g} ms" if self.limit_ms is not None else ""
+        return f"{self.ratio_on} ratio ≤ {self.max_ratio:g}×{limit}"
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def db_name(cases: int) -> str:
+    if cases % 1_000_000 == 0:
+        return f"desk_bench_{cases // 1_000_000}m"
+    if cases % 1_000 == 0:
+        return f"desk_bench_{cases // 1_000}k"
+    return f"desk_bench_{cases}"
+
+
+def case_count(url: str) -> int | None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(Case)).scalar_one())
+    except Exception:
+        return None
+    finally:
+        engine.dispose()
+
+
+def load(url: str, cases: int, today: dt.date) -> None:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        started = time.perf_counter()
+        last = [started]
+
+        def report(done: int, total: int) -> None:
+            now = time.perf_counter()
+            if now - last[0] > 15 or done == total:
+                last[0] = now
+                print(f"  {done:>9,} / {total:,} cases  ({now - started:,.0f} s)", flush=True)
+
+        generate_demo(engine, cases=cases, seed=1, today=today, progress=report)
+        print(f"  loaded {cases:,} cases in {time.perf_counter() - started:,.0f} s", flush=True)
+    finally:
+        engine.dispose()
+
+
+def prepare_postgresql(cases: int, reuse: bool, today: dt.date) -> str:
+    name = db_name(cases)
+    url = f"{PG_SERVER}/{name}"
+    if reuse and case_count(url) == cases:
+        print(f"PostgreSQL: reusing {name} ({cases:,} cases)")
+    else:
+        print(f"PostgreSQL: loading {cases:,} cases into a fresh {name}")
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        load(url, cases, today)
+    # The officer logs in as their own PostgreSQL role, as on a real shared server.
+    from desk.adapters.pg_roles import create_login_role
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            create_login_role(conn, USERNAME, PASSWORD)
+            conn.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
+    return url
+
+
+def prepare_sqlite(cases: int, reuse: bool, today: dt.date, data_dir: Path) -> str:
+    path = data_dir / f"{db_name(cases)}.sqlite3"
+    url = f"sqlite:///{path}"
+    if reuse and path.exists() and case_count(url) == cases:
+        print(f"SQLite: reusing {path} ({cases:,} cases)")
+        return url
+    print(f"SQLite: loading {cases:,} cases into a fresh {path}")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    load(url, cases, today)
+    with sqlite3.connect(path) as conn:
+        conn.execute("ANALYZE")
+    return url
+
+
+# --- (a)-(c): the case list ----------------------------------------------------------------------
+
+
+def bench_list(backend: str, url: str, runs: int, explain: bool) -> list[Line]:
+    from desk.bootstrap import Desk
+    from desk.services.dto import CaseQuery, PageCursor
+
+    desk = Desk.open(url, upgrade=False)
+    session = desk.login(USERNAME, PASSWORD)
+    centre = session.centre_id
+
+    if backend == "postgresql":
+        raw: Any = psycopg.connect(url, autocommit=True)
+    else:
+        raw = sqlite3.connect(make_engine(url).url.database or "")
+    # On a small database the deep page is half-way down the officer's centre instead.
+    in_centre = raw.execute(
+        f"SELECT count(*) FROM cases WHERE centre_id = {int(centre)}"
+    ).fetchone()[0]
+    offset = min(DEEP_OFFSET, in_centre // 2)
+    if backend == "postgresql":
+        deep_at, deep_id = _pg_deep_cursor(raw, centre, offset)
+    else:
+        deep_at, deep_id = _sqlite_deep_cursor(raw, centre, offset)
+    cursor = PageCursor(sort_value=deep_at, id=deep_id)
+    raw_deep_at: Any = deep_at if backend == "postgresql" else _sqlite_time(deep_at)
+
+    def floor(sql: str, params: tuple[Any, ...]) -> Callable[[], list[int]]:
+        def run() -> list[int]:
+            cur = raw.cursor()
+            cur.execute(sql, params)
+            ids = [row[0] for row in cur.fetchall()]
+            cur.close()
+            return ids[:PAGE_SIZE]
+
+        return run
+
+    def app(query: CaseQuery, after: PageCursor | None = None) -> Callable[[], list[int]]:
+        def run() -> list[int]:
+            return [row.id for row in desk.cases.list(query, after=after).rows]
+
+        return run
+
+    cases = [
+        (
+            "(a) first page",
+            app(CaseQuery()),
+            floor(raw_sql(backend, keyset=False, search=False), (centre,)),
+            50.0,
+            "p50",
+        ),
+        (
+            f"(b) page after {offset:,} rows",
+            app(CaseQuery(), cursor),
+            floor(raw_sql(backend, keyset=True, search=False), (centre, raw_deep_at, deep_id)),
+            50.0,
+            "p50",
+        ),
+    ]
+    search_sql = raw_sql(backend, keyset=False, search=True)
+    for word in SEARCH_WORDS:
+        cases.append(
+            (
+                f"(c) search “{word}”",
+                app(CaseQuery(text=word)),
+                floor(search_sql, (centre, search_term(backend, word))),
+                100.0,
+                "p95",
+            )
+        )
+    lines = []
+    for label, app_fn, floor_fn, limit, ratio_on in cases:
+        app_ms, floor_ms, app_ids, floor_ids = timed_pair(app_fn, floor_fn, runs)
+        if app_ids != floor_ids:
+            raise SystemExit(f"{backend} {label}: the floor query returns other rows than the app")
+        line = Line(backend, label, app_ms, floor_ms, limit, 2.0, ratio_on)
+        line.notes.append(f"{len(app_ids)} rows")
+        lines.append(line)
+        print(
+            f"  {label:<28} app p50 {pct(app_ms, .5):7.2f} p95 {pct(app_ms, .95):7.2f} ms | "
+            f"floor p50 {pct(floor_ms, .5):7.2f} p95 {pct(floor_ms, .95):7.2f} ms",
+            flush=True,
+        )
+    if explain and backend == "postgresql":
+        for sql, params in (
+            (raw_sql(backend, keyset=False, search=False), (centre,)),
+            (raw_sql(backend, keyset=True, search=False), (centre, deep_at, deep_id)),
+            *(
+                (raw_sql(backend, keyset=False, search=True), (centre, search_term(backend, w)))
+                for w in SEARCH_WORDS
+            ),
+        ):
+            plan = raw.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).fetchall()
+            print(textwrap.indent("\n".join(r[0] for r in plan), "    "))
+    raw.close()
+    desk.close()
+    return lines
+
+
+def _pg_deep_cursor(conn: Any, centre: int, offset: int) -> tuple[dt.datetime, int]:
+    row = conn.execute(
+        "SELECT opened_at, id FROM cases WHERE centre_id = %s "
+        "ORDER BY opened_at DESC, id DESC OFFSET %s LIMIT 1",
+        (centre, offset - 1),
+    ).fetchone()
+    return row[0].astimezone(dt.UTC), int(row[1])
+
+
+def _sqlite_deep_cursor(
+    conn: sqlite3.Connection, centre: int, offset: int
+) -> tuple[dt.datetime, int]:
+    row = conn.execute(
+        "SELECT opened_at, id FROM cases WHERE centre_id = ? "
+        "ORDER BY opened_at DESC, id DESC LIMIT 1 OFFSET ?",
+        (centre, offset - 1),
+    ).fetchone()
+    return dt.datetime.fromisoformat(row[0]).replace(tzinfo=dt.UTC), int(row[1])
+
+
+def _sqlite_time(value: dt.datetime) -> str:
+    """The text SQLAlchemy stores a UTC datetime as in SQLite."""
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+# --- (d): start-up -------------------------------------------------------------------------------
+
+BARE_WINDOW = """
+import sys
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv)
+window = QMainWindow()
+window.resize(1280, 860)
+window.show()
+app.processEvents()
+print("READY", flush=True)
+"""
+
+# Opens the database through the bootstrap and shows a plain window: the stand-in used before
+# the real main window existed.
+BOOTSTRAP_WINDOW = """
+import sys
+from PySide6.QtWidgets import QApplication, QMainWindow
+from desk.bootstrap import Desk
+app = QApplication(sys.argv)
+desk = Desk.open(sys.argv[1])
+desk.login(sys.argv[2], sys.argv[3])
+window = QMainWindow()
+window.resize(1280, 860)
+window.show()
+app.processEvents()
+print("READY", flush=True)
+"""
+
+# The real path: log in, build the main window, wait until its screens are built and the case
+# list shows its first page — the moment an officer can work.
+MAIN_WINDOW = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from desk.bootstrap import Desk
+from ui.operations import Operations
+from ui.main_window import MainWindow
+app = QApplication(sys.argv)
+desk = Desk.open(sys.argv[1])
+desk.login(sys.argv[2], sys.argv[3])
+ops = Operations(desk)
+window = MainWindow(ops, database_url=sys.argv[1])
+
+def first_page():
+    app.processEvents()
+    print("READY", flush=True)
+    ops.shutdown()
+    app.quit()
+
+def screens_built():
+    window.case_list.model.loaded.connect(first_page)
+
+window.ready.connect(screens_built)
+window.show()
+QTimer.singleShot(60_000, app.quit)
+app.exec()
+"""
+
+STARTUP_CODE = {"main-window": MAIN_WINDOW, "bootstrap": BOOTSTRAP_WINDOW}
+
+
+def startup_once(code: str, args: Sequence[str], env: dict[str, str]) -> float:
+    """Wall time from spawning the interpreter to the window being shown and idle."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    elapsed = (time.perf_counter() - start) * 1000
+    _out, err = proc.communicate(timeout=120)
+    if line.strip() != "READY":
+        raise SystemExit(f"start-up run failed:\n{err}")
+    return elapsed
+
+
+def bench_startup(label: str, url: str, runs: int, variant: str) -> Line:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    env.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    app_code = STARTUP_CODE[variant]
+    for _ in range(2):  # warm the OS file cache for both
+        startup_once(BARE_WINDOW, [], env)
+        startup_once(app_code, [url, USERNAME, PASSWORD], env)
+    bare: list[float] = []
+    app: list[float] = []
+    for _ in range(runs):  # interleaved so drift hits both alike
+        bare.append(startup_once(BARE_WINDOW, [], env))
+        app.append(startup_once(app_code, [url, USERNAME, PASSWORD], env))
+    line = Line(label, f"(d) start-up ({variant})", app, bare, None, 1.5, "p50")
+    print(
+        f"  {line.measure:<28} app p50 {pct(app, .5):7.0f} p95 {pct(app, .95):7.0f} ms | "
+        f"bare p50 {pct(bare, .5):7.0f} p95 {pct(bare, .95):7.0f} ms",
+        flush=True,
+    )
+    return line
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def table(lines: Sequence[Line]) -> str:
+    out = [
+        "| backend | measure | app p50 ms | app p95 ms | floor p50 ms | floor p95 ms | ratio | "
+        "target | result |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for ln in lines:
+        out.append(
+            f"| {ln.backend} | {ln.measure} | {pct(ln.app, .5):.2f} | {pct(ln.app, .95):.2f} | "
+            f"{pct(ln.floor, .5):.2f} | {pct(ln.floor, .95):.2f} | {ln.ratio:.2f}× "
+            f"({ln.ratio_on}) | {ln.target()} | {ln.verdict} |"
+        )
+    return "\n".join(out)
+
+
+def machine(pg_url: str | None) -> dict[str, str]:
+    info = {
+        "CPUs (nproc)": str(os.cpu_count()),
+        "memory": _memory(),
+        "OS": platform.platform(),
+        "Python": platform.python_version(),
+        "SQLite": sqlite3.sqlite_version,
+        "psycopg": psycopg.__version__,
+    }
+    if pg_url:
+        with psycopg.connect(pg_url) as conn:
+            info["PostgreSQL"] = str(conn.execute("SHOW server_version").fetchone()[0])  # type: ignore[index]
+            settings = conn.execute(
+                "SELECT name, setting, unit FROM pg_settings WHERE name IN "
+                "('shared_buffers', 'work_mem', 'effective_cache_size', 'random_page_cost', "
+                "'jit') ORDER BY name"
+            ).fetchall()
+            info["PostgreSQL settings"] = ", ".join(f"{n}={s}{u or ''}" for n, s, u in settings)
+    return info
+
+
+def _memory() -> str:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def write_results(path: Path, results: str) -> None:
+    """Replace the generated section of the page, keeping the analysis written around it."""
+    page = path.read_text(encoding="utf-8") if path.exists() else f"{START}\n{END}\n"
+    if START not in page or END not in page:
+        page += f"\n{START}\n{END}\n"
+    head, rest = page.split(START, 1)
+    _old, tail = rest.split(END, 1)
+    path.write_text(f"{head}{START}\n{results}{END}{tail}", encoding="utf-8")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--pg-cases", type=int, default=1_000_000)
+    parser.add_argument("--sqlite-cases", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--startup-runs", type=int, default=10)
+    parser.add_argument("--startup", choices=sorted(STARTUP_CODE), default="main-window")
+    parser.add_argument("--reuse", action="store_true", help="keep databases of the right size")
+    parser.add_argument("--explain", action="store_true", help="print PostgreSQL plans")
+    parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/desk-bench"))
+    parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
+    parser.add_argument(
+        "--write",
+        type=Path,
+        default=ROOT / "docs" / "benchmarks.md",
+        help="the Markdown page whose results section is replaced (default: docs/benchmarks.md)",
+    )
+    parser.add_argument("--no-write", dest="write", action="store_const", const=None)
+    args = parser.parse_args(argv)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+
+    pg_url = prepare_postgresql(args.pg_cases, args.reuse, args.today) if args.pg_cases else None
+    sqlite_url = (
+        prepare_sqlite(args.sqlite_cases, args.reuse, args.today, args.data_dir)
+        if args.sqlite_cases
+        else None
+    )
+    lines: list[Line] = []
+    for backend, url, count in (
+        ("postgresql", pg_url, args.pg_cases),
+        ("sqlite", sqlite_url, args.sqlite_cases),
+    ):
+        if url is None:
+            continue
+        print(f"{backend}, {count:,} cases, {args.runs} runs each:", flush=True)
+        for line in bench_list(backend, url, args.runs, args.explain):
+            line.backend = f"{backend} {count:,}"
+            lines.append(line)
+    if not args.skip_startup:
+        for backend, url, count in (
+            ("postgresql", pg_url, args.pg_cases),
+            ("sqlite", sqlite_url, args.sqlite_cases),
+        ):
+            if url is None:
+                continue
+            print(f"start-up on {backend}, {args.startup_runs} runs each:", flush=True)
+            lines.append(
+                bench_startup(f"{backend} {count:,}", url, args.startup_runs, args.startup)
+            )
+    report = table(lines)
+    print()
+    print(report)
+    if args.write:
+        command = "python -m bench.bench_case_list " + shlex.join(
+            list(argv) if argv is not None else sys.argv[1:]
+        )
+        info = machine(pg_url)
+        body = "\n".join(f"- {k}: {v}" for k, v in info.items())
+        write_results(
+            args.write,
+            f"Run of {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.\n\n"
+            f"Command: `{command}`\n\n{body}\n\n{report}\n",
+        )
+        print(f"\nwritten to {args.write}")
+    return 0 if all(ln.verdict == "met" for ln in lines) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1370 @@
+"""The case form: what the officer fills in while the customer is at the counter.
+
+Keyboard first: every field is reached with Tab in the order of the conversation (customer, what
+they say, what they expect, our understanding, confirm back, next steps), labels carry mnemonics,
+and Save is Ctrl+S. The domain validates before anything is sent, and each message is shown
+beside the field it concerns. What was typed survives crashes as a draft on disk.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desk.domain.case import CaseDetails
+from desk.domain.model import (
+    CaseKind,
+    CaseStatus,
+    Channel,
+    ContactMethod,
+    EventKind,
+    IdentifierKind,
+    Priority,
+    ResolutionMethod,
+)
+from desk.domain.validation import ValidationError
+from desk.domain.wording import confirm_back_summary, find_promises, promise_message
+from desk.drafts import DraftStore
+from desk.services.dto import CaseView, CustomerSummary, ReferenceData, StaffSession
+from ui.customer_editor import CustomerEditor
+from ui.entry_dialog import EntryDialog
+from ui.labels import contact_phrase, label, local_time
+from ui.operations import Operations
+from ui.slip import print_slip, save_slip_pdf
+from ui.transactions import TransactionsEditor
+from ui.widgets import FieldError, TextBox, enum_data, set_role
+
+log = logging.getLogger(__name__)
+
+DRAFT_FORMAT = 1
+AUTOSAVE_INTERVAL_MS = 3000
+DRAFT_DEBOUNCE_MS = 800
+SEARCH_DEBOUNCE_MS = 200
+
+_TEXT_FIELDS = (
+    "customer_words",
+    "customer_expectation",
+    "officer_understanding",
+    "actions_agreed",
+    "next_steps",
+    "resolution",
+    "root_cause",
+    "social_platform",
+    "social_handle",
+    "social_post_url",
+    "referral_reason",
+)
+
+
+def _customer_to_dict(customer: CustomerSummary) -> dict[str, Any]:
+    data = asdict(customer)
+    data["identifiers"] = {kind.value: value for kind, value in customer.identifiers.items()}
+    data["preferred_contact_method"] = (
+        customer.preferred_contact_method.value if customer.preferred_contact_method else None
+    )
+    return data
+
+
+def _customer_from_dict(data: dict[str, Any]) -> CustomerSummary:
+    method = data.get("preferred_contact_method")
+    return CustomerSummary(
+        id=int(data["id"]),
+        full_name=str(data.get("full_name", "")),
+        customer_number=str(data.get("customer_number", "")),
+        identifiers={
+            IdentifierKind(k): str(v) for k, v in dict(data.get("identifiers", {})).items()
+        },
+        phone=str(data.get("phone", "")),
+        email=str(data.get("email", "")),
+        address=str(data.get("address", "")),
+        preferred_contact_method=ContactMethod(method) if method else None,
+        preferred_language=str(data.get("preferred_language", "")),
+    )
+
+
+def _customer_line(customer: CustomerSummary) -> str:
+    """How a customer reads in the look-up list: enough to tell two namesakes apart."""
+    parts = [customer.full_name]
+    if customer.customer_number:
+        parts.append(f"#{customer.customer_number}")
+    if customer.phone:
+        parts.append(customer.phone)
+    return " · ".join(parts)
+
+
+def _enum_combo(
+    name: str, accessible: str, values: list[Any], *, none: str | None = None
+) -> QComboBox:
+    combo = QComboBox()
+    combo.setObjectName(name)
+    combo.setAccessibleName(accessible)
+    if none is not None:
+        combo.addItem(none, None)
+    for value in values:
+        combo.addItem(label(value), value)
+    return combo
+
+
+def _select_data(combo: QComboBox, value: Any) -> None:
+    index = combo.findData(value)
+    combo.setCurrentIndex(index if index >= 0 else 0)
+
+
+class CaseForm(QWidget):
+    """Records a new case or edits an existing one; saves through the services off-thread."""
+
+    saved = Signal(object)  # CaseView
+    caseShown = Signal(object)  # CaseView | None (None: a new, empty case)
+    message = Signal(str)  # for the status bar
+    draftSaved = Signal(str)  # draft id
+
+    def __init__(
+        self,
+        ops: Operations,
+        reference: ReferenceData,
+        session: StaffSession | None,
+        *,
+        drafts: DraftStore | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ops = ops
+        self.reference = reference
+        self.session = session
+        self.drafts = drafts
+        self.setObjectName("caseForm")
+        self.view: CaseView | None = None
+        self.customer: CustomerSummary | None = None
+        self.client_uuid = uuid.uuid4()
+        self._filling = False
+        self._dirty = False
+        self._draft_pending = False
+        self._search_results: dict[str, CustomerSummary] = {}
+        self.field_errors: dict[str, FieldError] = {}
+        self.field_widgets: dict[str, QWidget] = {}
+
+        self._build()
+        self._connect()
+        self.new_case()
+
+        self._autosave = QTimer(self)
+        self._autosave.setInterval(AUTOSAVE_INTERVAL_MS)
+        self._autosave.timeout.connect(self._autosave_tick)
+        self._autosave.start()
+        self._draft_debounce = QTimer(self)
+        self._draft_debounce.setSingleShot(True)
+        self._draft_debounce.setInterval(DRAFT_DEBOUNCE_MS)
+        self._draft_debounce.timeout.connect(self.save_draft)
+
+    # --- building ------------------------------------------------------------------------
+
+    def _label(self, text: str, buddy: QWidget) -> QLabel:
+        lab = QLabel(text)
+        lab.setBuddy(buddy)
+        return lab
+
+    def _with_error(self, key: str, widget: QWidget, *extra: QWidget) -> QWidget:
+        """A field with its red message right underneath."""
+        error = FieldError(f"{widget.objectName()}Error")
+        self.field_errors[key] = error
+        self.field_widgets[key] = widget
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(widget)
+        for other in extra:
+            layout.addWidget(other)
+        layout.addWidget(error)
+        return box
+
+    def _build(self) -> None:
+        ref = self.reference
+        # Header: which case, its status, and the "saved" banner.
+        self.reference_label = QLabel()
+        self.reference_label.setObjectName("caseReference")
+        self.reference_label.setProperty("role", "title")
+        self.status = QComboBox()
+        self.status.setObjectName("status")
+        self.status.setAccessibleName(self.tr("Case status"))
+        self.status_label = self._label(self.tr("Stat&us:"), self.status)
+        self.banner = QLabel()
+        self.banner.setObjectName("savedBanner")
+        self.banner.setProperty("role", "hint")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        self.general_error = FieldError("formError")
+        header = QHBoxLayout()
+        header.addWidget(self.reference_label, 1)
+        header.addWidget(self.status_label)
+        header.addWidget(self.status)
+
+        # Customer.
+        self.customer_search = QLineEdit()
+        self.customer_search.setObjectName("customerSearch")
+        self.customer_search.setAccessibleName(self.tr("Find customer"))
+        self.customer_search.setPlaceholderText(
+            self.tr("name, customer number, national ID, account or phone")
+        )
+        self.completer_model = QStringListModel(self)
+        self.completer = QCompleter(self.completer_model, self)
+        self.completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer.setMaxVisibleItems(10)
+        popup = self.completer.popup()
+        assert popup is not None
+        popup.setObjectName("customerResults")
+        popup.setAccessibleName(self.tr("Matching customers"))
+        self.customer_search.setCompleter(self.completer)
+        self.customer_chosen = QLabel()
+        self.customer_chosen.setObjectName("customerChosen")
+        self.customer_chosen.setWordWrap(True)
+        self.customer_chosen.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.new_customer_button = QPushButton(self.tr("&New customer…"))
+        self.new_customer_button.setObjectName("newCustomerButton")
+        self.new_customer_button.setAccessibleName(self.tr("Add a new customer"))
+        self.customer_editor = CustomerEditor(self.ops)
+        self.customer_editor.hide()
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.customer_search, 1)
+        search_row.addWidget(self.new_customer_button)
+        search_box = QWidget()
+        search_box.setObjectName("customerSearchRow")
+        search_box.setLayout(search_row)
+        search_row.setContentsMargins(0, 0, 0, 0)
+        customer_group = QGroupBox(self.tr("Customer"))
+        customer_form = QFormLayout(customer_group)
+        customer_form.addRow(
+            self._label(self.tr("Find c&ustomer:"), self.customer_search),
+            self._with_error("customer", search_box, self.customer_chosen),
+        )
+        customer_form.addRow(self.customer_editor)
+        self.field_widgets["customer"] = self.customer_search
+
+        # The case itself.
+        self.kind = _enum_combo("kind", self.tr("Kind of case"), list(CaseKind))
+        self.channel = _enum_combo("channel", self.tr("Channel"), list(Channel))
+        self.priority = _enum_combo("priority", self.tr("Priority"), list(Priority))
+        _select_data(self.priority, Priority.NORMAL)
+        self.category = QComboBox()
+        self.category.setObjectName("category")
+        self.category.setAccessibleName(self.tr("Category"))
+        self.category.addItem(self.tr("Not chosen"), None)
+        for option in ref.categories:
+            self.category.addItem(option.name, option.id)
+        self.subcategory = QComboBox()
+        self.subcategory.setObjectName("subcategory")
+        self.subcategory.setAccessibleName(self.tr("Subcategory"))
+        self.social_platform = QLineEdit()
+        self.social_platform.setObjectName("socialPlatform")
+        self.social_platform.setAccessibleName(self.tr("Social media platform"))
+        self.social_handle = QLineEdit()
+        self.social_handle.setObjectName("socialHandle")
+        self.social_handle.setAccessibleName(self.tr("Customer's handle"))
+        self.social_post_url = QLineEdit()
+        self.social_post_url.setObjectName("socialPostUrl")
+        self.social_post_url.setAccessibleName(self.tr("Link to the post"))
+        self.social_post_url.setPlaceholderText("https://")
+        case_group = QGroupBox(self.tr("Case"))
+        grid = QGridLayout(case_group)
+        grid.addWidget(self._label(self.tr("&Kind:"), self.kind), 0, 0)
+        grid.addWidget(self.kind, 0, 1)
+        grid.addWidget(self._label(self.tr("C&hannel:"), self.channel), 0, 2)
+        grid.addWidget(self.channel, 0, 3)
+        grid.addWidget(self._label(self.tr("P&riority:"), self.priority), 0, 4)
+        grid.addWidget(self.priority, 0, 5)
+        grid.addWidget(self._label(self.tr("Categor&y:"), self.category), 1, 0)
+        grid.addWidget(self._with_error("category", self.category), 1, 1, 1, 2)
+        grid.addWidget(self._label(self.tr("Subcate&gory:"), self.subcategory), 1, 3)
+        grid.addWidget(self.subcategory, 1, 4, 1, 2)
+        self.social_box = QWidget()
+        self.social_box.setObjectName("socialMediaFields")
+        social = QFormLayout(self.social_box)
+        social.setContentsMargins(0, 0, 0, 0)
+        social.addRow(
+            self._label(self.tr("Pla&tform:"), self.social_platform),
+            self._with_error("social_platform", self.social_platform),
+        )
+        social.addRow(
+            self._label(self.tr("Hand&le:"), self.social_handle),
+            self._with_error("social_handle", self.social_handle),
+        )
+        social.addRow(
+            self._label(self.tr("Link to the p&ost:"), self.social_post_url),
+            self._with_error("social_post_url", self.social_post_url),
+        )
+        grid.addWidget(self.social_box, 2, 0, 1, 6)
+        for column in (1, 3, 5):
+            grid.setColumnStretch(column, 1)
+
+        # What the customer says and what we understood.
+        self.customer_words = TextBox(
+            "customerWords",
+            self.tr("The customer's own words"),
+            placeholder=self.tr("Write down what the customer says, in their words."),
+            lines=4,
+        )
+        self.customer_expectation = TextBox(
+            "customerExpectation", self.tr("What the customer expects"), lines=2
+        )
+        self.officer_understanding = TextBox(
+            "officerUnderstanding",
+            self.tr("Your understanding"),
+            placeholder=self.tr("Your understanding of the problem, to read back to the customer."),
+            lines=3,
+        )
+        story_group = QGroupBox(self.tr("Listen"))
+        story = QFormLayout(story_group)
+        story.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        story.addRow(
+            self._label(self.tr("The customer's own &words:"), self.customer_words),
+            self._with_error("customer_words", self.customer_words),
+        )
+        story.addRow(
+            self._label(self.tr("What they e&xpect:"), self.customer_expectation),
+            self._with_error("customer_expectation", self.customer_expectation),
+        )
+        story.addRow(
+            self._label(self.tr("Your un&derstanding:"), self.officer_understanding),
+            self._with_error("officer_understanding", self.officer_understanding),
+        )
+
+        # Transactions.
+        self.transactions = TransactionsEditor(ref.currency)
+        self.transactions.tab_anchor = self.officer_understanding
+        txn_group = QGroupBox(self.tr("Transactions"))
+        QVBoxLayout(txn_group).addWidget(self.transactions)
+        self.field_widgets["transactions"] = self.transactions.add_button
+
+        # Confirm back.
+        self.confirm_summary = QLabel()
+        self.confirm_summary.setObjectName("confirmBackSummary")
+        self.confirm_summary.setAccessibleName(self.tr("Summary to read back to the customer"))
+        self.confirm_summary.setWordWrap(True)
+        self.confirm_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.confirm_summary.setFrameShape(QFrame.Shape.StyledPanel)
+        self.confirm_summary.setStyleSheet("QLabel { background: #f3f7ff; padding: 8px; }")
+        self.customer_agreed = QCheckBox(self.tr("The customer &agreed with this summary"))
+        self.customer_agreed.setObjectName("customerAgreed")
+        self.customer_agreed.setAccessibleName(self.tr("The customer agreed with this summary"))
+        self.confirm_hint = QLabel()
+        self.confirm_hint.setObjectName("confirmBackHint")
+        self.confirm_hint.setProperty("role", "warning")
+        self.confirm_hint.setWordWrap(True)
+        self.confirm_hint.hide()
+        confirm_group = QGroupBox(self.tr("Confirm back"))
+        confirm = QVBoxLayout(confirm_group)
+        read = QLabel(self.tr("Read this to the customer:"))
+        read.setProperty("role", "hint")
+        confirm.addWidget(read)
+        confirm.addWidget(self.confirm_summary)
+        confirm.addWidget(self.customer_agreed)
+        confirm.addWidget(self.confirm_hint)
+
+        # Next steps and what was agreed.
+        self.template = QComboBox()
+        self.template.setObjectName("nextStepTemplate")
+        self.template.setAccessibleName(self.tr("Next-step template"))
+        self.template.addItem(self.tr("Choose a template to start from…"), None)
+        for text in ref.next_step_templates:
+            self.template.addItem(text, text)
+        self.template.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.template.setMinimumContentsLength(30)
+        self.next_steps = TextBox(
+            "nextSteps",
+            self.tr("Next steps"),
+            placeholder=self.tr("What happens next in our process; never promise an outcome."),
+            lines=3,
+        )
+        self.promise_warning = QLabel()
+        self.promise_warning.setObjectName("promiseWarning")
+        self.promise_warning.setProperty("role", "warning")
+        self.promise_warning.setWordWrap(True)
+        self.promise_warning.hide()
+        self.customer_comfortable = QCheckBox(
+            self.tr("Customer is &comfortable with the next steps")
+        )
+        self.customer_comfortable.setObjectName("customerComfortable")
+        self.customer_comfortable.setAccessibleName(
+            self.tr("Customer is comfortable with the next steps (not asked, yes or no)")
+        )
+        self.customer_comfortable.setTristate(True)
+        self.comfortable_hint = QLabel()
+        self.comfortable_hint.setProperty("role", "hint")
+        self.actions_agreed = TextBox("actionsAgreed", self.tr("Actions agreed"), lines=2)
+        steps_group = QGroupBox(self.tr("Next steps"))
+        steps = QFormLayout(steps_group)
+        steps.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        steps.addRow(self._label(self.tr("Te&mplate:"), self.template), self.template)
+        steps.addRow(
+            self._label(self.tr("Next ste&ps:"), self.next_steps),
+            self._with_error("next_steps", self.next_steps, self.promise_warning),
+        )
+        comfortable_row = QHBoxLayout()
+        comfortable_row.addWidget(self.customer_comfortable)
+        comfortable_row.addWidget(self.comfortable_hint, 1)
+        steps.addRow("", comfortable_row)
+        steps.addRow(
+            self._label(self.tr("Actions agr&eed:"), self.actions_agreed),
+            self._with_error("actions_agreed", self.actions_agreed),
+        )
+
+        # Referral.
+        self.referral_team = QComboBox()
+        self.referral_team.setObjectName("referralTeam")
+        self.referral_team.setAccessibleName(self.tr("Refer to a specialist team"))
+        self.referral_team.addItem(self.tr("No referral"), None)
+        for option in ref.teams:
+            self.referral_team.addItem(option.name, option.id)
+        self.referral_reason = QLineEdit()
+        self.referral_reason.setObjectName("referralReason")
+        self.referral_reason.setAccessibleName(self.tr("Why it is referred"))
+        self.assigned_label = QLabel()
+        self.assigned_label.setObjectName("assignedTo")
+        self.assigned_label.setProperty("role", "hint")
+        referral_group = QGroupBox(self.tr("Pass on"))
+        referral = QFormLayout(referral_group)
+        referral.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        referral.addRow(
+            self._label(self.tr("Re&fer to team:"), self.referral_team),
+            self._with_error("referral_team", self.referral_team),
+        )
+        referral.addRow(
+            self._label(self.tr("Reas&on:"), self.referral_reason),
+            self._with_error("referral_reason", self.referral_reason),
+        )
+        referral.addRow("", self.assigned_label)
+
+        # Resolution.
+        self.resolution = TextBox("resolution", self.tr("Resolution"), lines=2)
+        self.resolution_method = _enum_combo(
+            "resolutionMethod",
+            self.tr("How it was resolved"),
+            list(ResolutionMethod),
+            none=self.tr("Not resolved yet"),
+        )
+        self.root_cause = TextBox("rootCause", self.tr("Root cause"), lines=2)
+        resolution_group = QGroupBox(self.tr("Resolution"))
+        resolution = QFormLayout(resolution_group)
+        resolution.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        resolution.addRow(
+            self._label(self.tr("Reso&lution:"), self.resolution),
+            self._with_error("resolution", self.resolution),
+        )
+        resolution.addRow(
+            self._label(self.tr("How resol&ved:"), self.resolution_method),
+            self._with_error("resolution_method", self.resolution_method),
+        )
+        resolution.addRow(
+            self._label(self.tr("Root cause:"), self.root_cause),
+            self._with_error("root_cause", self.root_cause),
+        )
+
+        # Buttons.
+        def button(name: str, text: str, accessible: str, tip: str = "") -> QPushButton:
+            b = QPushButton(text)
+            b.setObjectName(name)
+            b.setAccessibleName(accessible)
+            b.setAutoDefault(False)
+            if tip:
+                b.setToolTip(tip)
+            return b
+
+        self.save_button = button("saveButton", self.tr("Save"), self.tr("Save the case"), "Ctrl+S")
+        self.new_button = button("newButton", self.tr("New case"), self.tr("New case"), "Ctrl+N")
+        self.print_button = button(
+            "printSlipButton", self.tr("Print slip…"), self.tr("Print the slip"), "Ctrl+P"
+        )
+        self.pdf_button = button(
+            "pdfSlipButton", self.tr("Slip as PDF…"), self.tr("Save the slip as PDF")
+        )
+        self.add_contact_button = button(
+            "addContactButton", self.tr("Add contact…"), self.tr("Add a contact")
+        )
+        self.add_update_button = button(
+            "addUpdateButton",
+            self.tr("Add update for the customer…"),
+            self.tr("Add an update for the customer"),
+        )
+        self.add_note_button = button("addNoteButton", self.tr("Add note…"), self.tr("Add a note"))
+        self.save_button.setProperty("primary", True)
+        self.save_button.setStyleSheet(
+            "QPushButton { background: #2f6fd6; color: white; font-weight: 600; }"
+            "QPushButton:focus { border: 2px solid #0b2e6b; }"
+        )
+        entries = QHBoxLayout()
+        entries.addWidget(self.add_contact_button)
+        entries.addWidget(self.add_update_button)
+        entries.addWidget(self.add_note_button)
+        entries.addStretch(1)
+        actions = QHBoxLayout()
+        actions.addWidget(self.new_button)
+        actions.addStretch(1)
+        actions.addWidget(self.print_button)
+        actions.addWidget(self.pdf_button)
+        actions.addWidget(self.save_button)
+
+        content = QWidget()
+        content.setObjectName("caseFormContent")
+        body = QVBoxLayout(content)
+        body.addWidget(self.banner)
+        body.addWidget(self.general_error)
+        for group in (
+            customer_group,
+            case_group,
+            story_group,
+            txn_group,
+            confirm_group,
+            steps_group,
+            referral_group,
+            resolution_group,
+        ):
+            body.addWidget(group)
+        body.addStretch(1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("caseFormScroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setWidget(content)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(header)
+        layout.addWidget(self.scroll_area, 1)
+        layout.addLayout(entries)
+        layout.addLayout(actions)
+
+        order: list[QWidget] = [
+            self.customer_search,
+            self.new_customer_button,
+            self.kind,
+            self.channel,
+            self.priority,
+            self.category,
+            self.subcategory,
+            self.social_platform,
+            self.social_handle,
+            self.social_post_url,
+            self.customer_words,
+            self.customer_expectation,
+            self.officer_understanding,
+            self.transactions.add_button,
+            self.customer_agreed,
+            self.template,
+            self.next_steps,
+            self.customer_comfortable,
+            self.actions_agreed,
+            self.referral_team,
+            self.referral_reason,
+            self.resolution,
+            self.resolution_method,
+            self.root_cause,
+            self.status,
+            self.save_button,
+            self.print_button,
+            self.pdf_button,
+            self.add_contact_button,
+            self.add_update_button,
+            self.add_note_button,
+            self.new_button,
+        ]
+        for first, second in itertools.pairwise(order):
+            QWidget.setTabOrder(first, second)
+
+    def _connect(self) -> None:
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DEBOUNCE_MS)
+        self._search_timer.timeout.connect(self._search_customers)
+        self.customer_search.textEdited.connect(lambda _t: self._search_timer.start())
+        self.customer_search.returnPressed.connect(self._search_return)
+        self.completer.activated.connect(self._customer_activated)
+        self.new_customer_button.clicked.connect(
+            lambda: self.customer_editor.start(self.customer_search.text())
+        )
+        self.customer_editor.created.connect(self._customer_created)
+        self.customer_editor.cancelled.connect(self.customer_search.setFocus)
+        self.channel.currentIndexChanged.connect(lambda _i: self._update_social())
+        self.category.currentIndexChanged.connect(lambda _i: self._fill_subcategories())
+        self.template.activated.connect(self._apply_template)
+        self.next_steps.textChanged.connect(self._update_promises)
+        self.customer_comfortable.checkStateChanged.connect(lambda _s: self._update_comfortable())
+        self.transactions.changed.connect(self._transactions_changed)
+
+        for widget in (
+            self.customer_words,
+            self.customer_expectation,
+            self.officer_understanding,
+            self.next_steps,
+            self.actions_agreed,
+            self.resolution,
+            self.root_cause,
+        ):
+            widget.textChanged.connect(self._edited)
+        for line in (
+            self.social_platform,
+            self.social_handle,
+            self.social_post_url,
+            self.referral_reason,
+        ):
+            line.textEdited.connect(lambda _t: self._edited())
+        for combo in (
+            self.kind,
+            self.channel,
+            self.priority,
+            self.category,
+            self.subcategory,
+            self.referral_team,
+            self.resolution_method,
+            self.status,
+        ):
+            combo.currentIndexChanged.connect(lambda _i: self._edited())
+        for box in (self.customer_agreed, self.customer_comfortable):
+            box.checkStateChanged.connect(lambda _s: self._edited())
+        self.kind.currentIndexChanged.connect(self._summary_inputs_changed)
+        self.customer_expectation.textChanged.connect(self._summary_inputs_changed)
+        self.officer_understanding.textChanged.connect(self._summary_inputs_changed)
+        # Next steps show in the summary but are agreed separately ("comfortable" below), so
+        # changing them does not withdraw the customer's agreement with the understanding.
+        self.next_steps.textChanged.connect(self.update_summary)
+
+        self.save_button.clicked.connect(self.save)
+        self.new_button.clicked.connect(self.request_new_case)
+        self.print_button.clicked.connect(self.print_slip)
+        self.pdf_button.clicked.connect(lambda: self.save_slip_pdf())
+        self.add_contact_button.clicked.connect(lambda: self.add_entry(EventKind.CONTACT))
+        self.add_update_button.clicked.connect(lambda: self.add_entry(EventKind.CUSTOMER_UPDATE))
+        self.add_note_button.clicked.connect(lambda: self.add_entry(EventKind.NOTE))
+
+    # --- state ---------------------------------------------------------------------------
+
+    @property
+    def is_dirty(self) -> bool:
+        return self._dirty
+
+    @property
+    def draft_id(self) -> str:
+        return str(self.view.uuid if self.view is not None else self.client_uuid)
+
+    def _edited(self) -> None:
+        if self._filling:
+            return
+        self._dirty = True
+        self._draft_pending = True
+        self._draft_debounce.start()
+        self.banner.hide()
+
+    def _summary_inputs_changed(self) -> None:
+        self.update_summary()
+        if not self._filling and self.customer_agreed.isChecked():
+            self.customer_agreed.setChecked(False)
+            self.confirm_hint.setText(
+                self.tr("The summary changed: read it back again and ask the customer.")
+            )
+            self.confirm_hint.show()
+
+    def _transactions_changed(self) -> None:
+        self._summary_inputs_changed()
+        self._edited()
+
+    def new_case(self) -> None:
+        """An empty form for the next customer."""
+        self._filling = True
+        try:
+            self.view = None
+            self.client_uuid = uuid.uuid4()
+            self.set_customer(None)
+            self.customer_search.clear()
+            self.customer_editor.hide()
+            _select_data(self.kind, CaseKind.COMPLAINT)
+            _select_data(self.channel, Channel.WALK_IN)
+            _select_data(self.priority, Priority.NORMAL)
+            self.category.setCurrentIndex(0)
+            self._fill_subcategories()
+            for name in _TEXT_FIELDS:
+                getattr(self, name).setText("")
+            self.transactions.clear()
+            self.customer_agreed.setChecked(False)
+            self.template.setCurrentIndex(0)
+            self.customer_comfortable.setCheckState(Qt.CheckState.PartiallyChecked)
+            self.referral_team.setCurrentIndex(0)
+            self.resolution_method.setCurrentIndex(0)
+            self.assigned_label.clear()
+            self.confirm_hint.hide()
+            self.banner.hide()
+            self.clear_errors()
+            self._show_status_choices(None)
+            self.reference_label.setText(self.tr("New case"))
+            self._update_social()
+            self._update_promises()
+            self._update_comfortable()
+            self._update_buttons()
+            self.update_summary()
+        finally:
+            self._filling = False
+        self._dirty = False
+        self._draft_pending = False
+        self.caseShown.emit(None)
+
+    def request_new_case(self) -> None:
+        """Ctrl+N: start the next case. Unsaved work stays in its draft until restored or
+        discarded, so nothing typed is ever lost silently."""
+        if self._dirty:
+            self.save_draft()
+            self.message.emit(
+                self.tr("The unsaved case was kept as a draft; it is offered again at next login.")
+            )
+        self.new_case()
+        self.customer_search.setFocus()
+
+    def set_customer(self, customer: CustomerSummary | None) -> None:
+        self.customer = customer
+        if customer is None:
+            self.customer_chosen.setText(self.tr("No customer chosen yet."))
+            set_role(self.customer_chosen, "hint")
+        else:
+            details = [f"<b>{_esc(customer.full_name)}</b>"]
+            if customer.customer_number:
+                details.append(self.tr("customer no. {n}").format(n=_esc(customer.customer_number)))
+            for kind, value in customer.identifiers.items():
+                details.append(f"{_esc(label(kind))} {_esc(value)}")
+            if customer.phone:
+                details.append(_esc(customer.phone))
+            if customer.email:
+                details.append(_esc(customer.email))
+            if customer.preferred_contact_method is not None:
+                details.append(
+                    self.tr("prefers {method}").format(
+                        method=_esc(contact_phrase(customer.preferred_contact_method))
+                    )
+                )
+            self.customer_chosen.setText(" · ".join(details))
+            set_role(self.customer_chosen, "")
+            self.field_errors["customer"].clear_message()
+        self.update_summary()
+
+    def _fill_subcategories(self) -> None:
+        category_id = self.category.currentData()
+        current = self.subcategory.currentData()
+        self.subcategory.blockSignals(True)
+        self.subcategory.clear()
+        self.subcategory.addItem(self.tr("Not chosen"), None)
+        for option in self.reference.subcategories:
+            if category_id is not None and option.parent_id == category_id:
+                self.subcategory.addItem(option.name, option.id)
+        _select_data(self.subcategory, current)
+        self.subcategory.blockSignals(False)
+        self.subcategory.setEnabled(self.subcategory.count() > 1)
+
+    def _update_social(self) -> None:
+        self.social_box.setVisible(enum_data(self.channel, Channel) is Channel.SOCIAL_MEDIA)
+
+    def _update_promises(self) -> None:
+        promises = find_promises(self.next_steps.text())
+        set_role(self.promise_warning, "warning")
+        if promises:
+            self.promise_warning.setText("⚠ " + promise_message(promises))
+            self.promise_warning.show()
+        else:
+            self.promise_warning.clear()
+            self.promise_warning.hide()
+
+    def _update_comfortable(self) -> None:
+        state = self.customer_comfortable.checkState()
+        texts = {
+            Qt.CheckState.PartiallyChecked: self.tr("(not asked yet)"),
+            Qt.CheckState.Checked: self.tr("yes"),
+            Qt.CheckState.Unchecked: self.tr("no: note their concern in the actions agreed"),
+        }
+        self.comfortable_hint.setText(texts[state])
+
+    def _team_name(self) -> str:
+        if self.referral_team.currentData() is not None:
+            return self.referral_team.currentText()
+        if self.view is not None and self.view.assigned_team_name:
+            return self.view.assigned_team_name
+        return self.tr("specialist")
+
+    def _apply_template(self, index: int) -> None:
+        text = self.template.itemData(index)
+        if not text:
+            return
+        method = self.customer.preferred_contact_method if self.customer else None
+        filled = (
+            str(text)
+            .replace("{contact_method}", contact_phrase(method))
+            .replace("{team}", self._team_name())
+        )
+        current = self.next_steps.text().strip()
+        self.next_steps.setText(f"{current} {filled}".strip() if current else filled)
+        cursor = self.next_steps.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.next_steps.setTextCursor(cursor)
+        self.next_steps.setFocus()
+
+    def update_summary(self) -> None:
+        """Recompose the confirm-back summary from what is on the form right now."""
+        summary = confirm_back_summary(
+            customer_name=self.customer.full_name if self.customer else "",
+            kind=enum_data(self.kind, CaseKind) or CaseKind.COMPLAINT,
+            understanding=self.officer_understanding.text().strip(),
+            expectation=self.customer_expectation.text().strip(),
+            transactions=self.transactions.labels(),
+            next_steps=self.next_steps.text().strip(),
+        )
+        self.confirm_summary.setText(summary)
+
+    def _show_status_choices(self, view: CaseView | None) -> None:
+        self.status.blockSignals(True)
+        self.status.clear()
+        if view is None:
+            self.status.addItem(self.tr("New (set when saved)"), None)
+            self.status.setEnabled(False)
+        else:
+            self.status.addItem(label(view.status), view.status)
+            for status in CaseStatus:
+                if status in view.allowed_next and status != view.status:
+                    self.status.addItem(label(status), status)
+            self.status.setEnabled(self.status.count() > 1)
+        self.status.blockSignals(False)
+
+    def _update_buttons(self) -> None:
+        saved = self.view is not None
+        for b in (
+            self.print_button,
+            self.pdf_button,
+            self.add_contact_button,
+            self.add_update_button,
+            self.add_note_button,
+        ):
+            b.setEnabled(saved)
+
+    # --- customer look-up ----------------------------------------------------------------
+
+    def _search_customers(self) -> None:
+        text = self.customer_search.text().strip()
+        if len(text) < 2:
+            self.completer_model.setStringList([])
+            return
+        self.ops.query(
+            lambda d: d.customers.search(text, limit=10),
+            on_success=lambda found: self._show_customers(text, found),
+            owner=self,
+            key=f"customer-search-{id(self)}",
+            label=self.tr("Looking up customers…"),
+        )
+
+    def _show_customers(self, text: str, found: list[CustomerSummary]) -> None:
+        if text != self.customer_search.text().strip():
+            return  # the officer typed on; a newer search is on its way
+        self._search_results = {}
+        for customer in found:
+            line = _customer_line(customer)
+            if line in self._search_results:
+                line = f"{line} ({customer.id})"
+            self._search_results[line] = customer
+        lines = list(self._search_results)
+        if not lines:
+            lines = []
+            self.field_errors["customer"].show_message(
+                self.tr("No customer matches “{text}”. Press “New customer…” to add them.").format(
+                    text=text
+                )
+            )
+        else:
+            self.field_errors["customer"].clear_message()
+        self.completer_model.setStringList(lines)
+        if lines and self.window().focusWidget() is self.customer_search:
+            self.completer.complete()
+
+    def _search_return(self) -> None:
+        """Enter in the look-up with exactly one match takes it."""
+        if len(self._search_results) == 1:
+            self._customer_activated(next(iter(self._search_results)))
+
+    def _customer_activated(self, line: str) -> None:
+        customer = self._search_results.get(line)
+        if customer is None:
+            return
+        self.set_customer(customer)
+        self._edited()
+        popup = self.completer.popup()
+        if popup is not None:
+            popup.hide()
+        # QCompleter writes the chosen line into the field after this signal; put the name back.
+        QTimer.singleShot(0, lambda: self.customer_search.setText(customer.full_name))
+        QTimer.singleShot(0, self.kind.setFocus)
+
+    def _customer_created(self, customer: CustomerSummary) -> None:
+        self.set_customer(customer)
+        self.customer_search.setText(customer.full_name)
+        self._edited()
+        self.message.emit(self.tr("Added customer {name}").format(name=customer.full_name))
+        self.kind.setFocus()
+
+    # --- reading and validating the form -------------------------------------------------
+
+    def details(self) -> tuple[CaseDetails, dict[str, str]]:
+        """The case as typed, and any messages found while reading it (amounts, dates)."""
+        transactions, errors = self.transactions.values()
+        state = self.customer_comfortable.checkState()
+        comfortable = {
+            Qt.CheckState.Checked: True,
+            Qt.CheckState.Unchecked: False,
+        }.get(state)
+        details = CaseDetails(
+            customer_id=self.customer.id if self.customer else None,
+            kind=enum_data(self.kind, CaseKind) or CaseKind.COMPLAINT,
+            channel=enum_data(self.channel, Channel) or Channel.WALK_IN,
+            priority=enum_data(self.priority, Priority) or Priority.NORMAL,
+            category_id=self.category.currentData(),
+            subcategory_id=self.subcategory.currentData(),
+            customer_words=self.customer_words.text(),
+            customer_expectation=self.customer_expectation.text(),
+            officer_understanding=self.officer_understanding.text(),
+            customer_confirmed=self.customer_agreed.isChecked(),
+            social_platform=self.social_platform.text() if self._social() else "",
+            social_handle=self.social_handle.text() if self._social() else "",
+            social_post_url=self.social_post_url.text() if self._social() else "",
+            transactions=transactions,
+            actions_agreed=self.actions_agreed.text(),
+            next_steps=self.next_steps.text(),
+            customer_comfortable=comfortable,
+            root_cause=self.root_cause.text(),
+            resolution=self.resolution.text(),
+            resolution_method=enum_data(self.resolution_method, ResolutionMethod),
+        )
+        return details, errors
+
+    def _social(self) -> bool:
+        return enum_data(self.channel, Channel) is Channel.SOCIAL_MEDIA
+
+    def validate(self) -> CaseDetails | None:
+        """Check with the domain's rules; show every message beside its field."""
+        details, errors = self.details()
+        try:
+            checked = details.validate(currency=self.reference.currency)
+        except ValidationError as exc:
+            checked = None
+            errors = {**dict(exc.errors), **errors}
+        team = self.referral_team.currentData()
+        new_referral = team is not None and (
+            self.view is None or team != self.view.assigned_team_id
+        )
+        if new_referral and not self.referral_reason.text().strip():
+            errors["referral_reason"] = self.tr("Say why the case is passed to this team.")
+        if errors:
+            self.show_errors(errors)
+            return None
+        self.clear_errors()
+        return checked
+
+    def clear_errors(self) -> None:
+        for error in self.field_errors.values():
+            error.clear_message()
+        self.transactions.show_errors({})
+        self.general_error.clear_message()
+
+    def show_errors(self, errors: dict[str, str]) -> None:
+        """Messages beside their fields, focus on the first field to correct."""
+        self.clear_errors()
+        first: QWidget | None = None
+        leftovers: list[str] = []
+        order = list(self.field_errors)
+        promise_text = self.promise_warning.text().removeprefix("⚠ ")
+        for key in order:
+            if key in errors:
+                if key == "next_steps" and errors[key] == promise_text:
+                    # The promise warning already says it, right under the field: make it red.
+                    set_role(self.promise_warning, "error")
+                else:
+                    self.field_errors[key].show_message(errors[key])
+                if first is None:
+                    first = self.field_widgets.get(key)
+        txn_first = self.transactions.show_errors(
+            {k: v for k, v in errors.items() if k.startswith("transactions")}
+        )
+        known = set(order)
+        for key, message in errors.items():
+            if key not in known and not key.startswith("transactions"):
+                leftovers.append(message)
+        if leftovers:
+            self.general_error.show_message(" ".join(leftovers))
+        target = first or txn_first
+        first_key = next((k for k in order if k in errors), None)
+        if (
+            txn_first is not None
+            and first_key is not None
+            # Focus whichever comes first on the form (transactions follow the understanding).
+            and order.index(first_key) > order.index("officer_understanding")
+        ):
+            target = txn_first
+        if target is not None:
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.scroll_area.ensureWidgetVisible(target)
+        self.message.emit(self.tr("Please correct the highlighted fields."))
+
+    # --- saving --------------------------------------------------------------------------
+
+    def save(self) -> None:
+        details = self.validate()
+        if details is None:
+            return
+        team = self.referral_team.currentData()
+        reason = self.referral_reason.text().strip()
+        self.save_button.setEnabled(False)
+        if self.view is None:
+            client_uuid = self.client_uuid
+            self.ops.write(
+                lambda d: d.cases.create(
+                    details,
+                    client_uuid=client_uuid,
+                    refer_to_team_id=team,
+                    referral_reason=reason,
+                ),
+                on_success=self._saved,
+                on_error=self._save_failed,
+                owner=self,
+                label=self.tr("Saving the case…"),
+            )
+            return
+        view = self.view
+        status = enum_data(self.status, CaseStatus)
+
+        def update(d: Any) -> CaseView:
+            result: CaseView = d.cases.update(view.id, details, expected_version=view.version)
+            if status is not None and status != result.status:
+                result = d.cases.change_status(view.id, status)
+            if team is not None and team != result.assigned_team_id:
+                result = d.cases.refer(view.id, team_id=team, reason=reason)
+            return result
+
+        self.ops.write(
+            update,
+            on_success=self._saved,
+            on_error=self._save_failed,
+            owner=self,
+            label=self.tr("Saving the case…"),
+        )
+
+    def _saved(self, view: CaseView) -> None:
+        self.save_button.setEnabled(True)
+        old_draft = self.draft_id
+        self.show_case(view)
+        if self.drafts is not None:
+            self.drafts.discard(old_draft)
+            self.drafts.discard(str(view.uuid))
+        text = self.tr("Saved {reference}").format(reference=view.reference)
+        self.banner.setText(
+            self.tr(
+                "Saved {reference}. Give the customer the acknowledgement slip: "
+                "Print slip (Ctrl+P) or Slip as PDF."
+            ).format(reference=view.reference)
+        )
+        self.banner.show()
+        self.message.emit(text)
+        self.scroll_area.verticalScrollBar().setValue(0)
+        self.saved.emit(view)
+        self.print_button.setFocus()
+
+    def _save_failed(self, exc: BaseException) -> None:
+        self.save_button.setEnabled(True)
+        if isinstance(exc, ValidationError):
+            self.show_errors(dict(exc.errors))
+            return
+        # Everything stays on the form; the message says what to do.
+        self.general_error.show_message(str(exc))
+        self.scroll_area.ensureWidgetVisible(self.general_error)
+        self.message.emit(str(exc))
+
+    # --- showing a stored case -----------------------------------------------------------
+
+    def open_case(self, case_id: int) -> None:
+        self.ops.query(
+            lambda d: d.cases.get(case_id),
+            on_success=self.show_case,
+            owner=self,
+            label=self.tr("Opening the case…"),
+        )
+
+    def show_case(self, view: CaseView) -> None:
+        """Fill the form with a stored case (after opening or saving it)."""
+        d = view.details
+        self._filling = True
+        try:
+            self.view = view
+            self.customer_editor.hide()
+            self.set_customer(view.customer)
+            self.customer_search.setText(view.customer.full_name)
+            _select_data(self.kind, d.kind)
+            _select_data(self.channel, d.channel)
+            _select_data(self.priority, d.priority)
+            _select_data(self.category, d.category_id)
+            self._fill_subcategories()
+            _select_data(self.subcategory, d.subcategory_id)
+            for name in _TEXT_FIELDS:
+                if name != "referral_reason":
+                    getattr(self, name).setText(getattr(d, name))
+            self.referral_reason.clear()
+            self.transactions.set_transactions(d.transactions)
+            self.customer_agreed.setChecked(d.customer_confirmed)
+            self.customer_comfortable.setCheckState(
+                Qt.CheckState.PartiallyChecked
+                if d.customer_comfortable is None
+                else Qt.CheckState.Checked
+                if d.customer_comfortable
+                else Qt.CheckState.Unchecked
+            )
+            _select_data(self.referral_team, view.assigned_team_id)
+            _select_data(self.resolution_method, d.resolution_method)
+            self.template.setCurrentIndex(0)
+            assigned = view.assigned_team_name or view.assigned_officer_name
+            self.assigned_label.setText(
+                self.tr("Assigned to {who}. Opened {when} at {centre}.").format(
+                    who=assigned or self.tr("nobody yet"),
+                    when=local_time(view.opened_at),
+                    centre=view.centre.name,
+                )
+            )
+            self.reference_label.setText(
+                self.tr("{reference} — {customer}").format(
+                    reference=view.reference, customer=view.customer.full_name
+                )
+            )
+            self._show_status_choices(view)
+            self.confirm_hint.hide()
+            self.banner.hide()
+            self.clear_errors()
+            self._update_social()
+            self._update_promises()
+            self._update_comfortable()
+            self._update_buttons()
+            self.update_summary()
+        finally:
+            self._filling = False
+        self._dirty = False
+        self._draft_pending = False
+        self.caseShown.emit(view)
+
+    # --- contacts, updates and notes -----------------------------------------------------
+
+    def add_entry(
+        self, kind: EventKind, *, text: str | None = None, channel: Channel | None = None
+    ) -> None:
+        """Ask for the text in a small dialog (or take it from the caller) and add it."""
+        if self.view is None:
+            self.message.emit(self.tr("Save the case first."))
+            return
+        if text is None:
+            dialog = EntryDialog(kind, self)
+            if dialog.exec() != EntryDialog.DialogCode.Accepted:
+                return
+            text, channel = dialog.text.text(), dialog.entry_channel()
+        case_id = self.view.id
+        entry_text = text
+        self.ops.write(
+            lambda d: d.cases.add_entry(case_id, kind=kind, text=entry_text, channel=channel),
+            on_success=self._entry_added,
+            on_error=lambda exc: self.general_error.show_message(str(exc)),
+            owner=self,
+            label=self.tr("Adding to the case…"),
+        )
+
+    def _entry_added(self, view: CaseView) -> None:
+        if self._dirty:
+            # Keep what the officer is typing; only the timeline and version move on.
+            state = self.form_state()
+            self.show_case(view)
+            self.restore_state(state, load_case=False)
+            self._dirty = True
+        else:
+            self.show_case(view)
+        self.message.emit(self.tr("Added to {reference}").format(reference=view.reference))
+
+    # --- the slip ------------------------------------------------------------------------
+
+    def print_slip(self) -> None:
+        if self.view is None:
+            self.message.emit(self.tr("Save the case first; the slip shows the saved case."))
+            return
+        if print_slip(self.view, self.reference, self):
+            self.message.emit(self.tr("Slip sent to the printer."))
+
+    def save_slip_pdf(self, path: Path | str | None = None) -> Path | None:
+        if self.view is None:
+            self.message.emit(self.tr("Save the case first; the slip shows the saved case."))
+            return None
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(
+                self,
+                self.tr("Save slip as PDF"),
+                str(Path.home() / f"{self.view.reference}.pdf"),
+                self.tr("PDF files (*.pdf)"),
+            )
+            if not chosen:
+                return None
+            path = chosen
+        try:
+            written = save_slip_pdf(self.view, self.reference, path)
+        except OSError as exc:
+            self.general_error.show_message(
+                self.tr("The slip could not be saved: {error}").format(error=exc.strerror or exc)
+            )
+            return None
+        self.message.emit(self.tr("Slip saved to {path}").format(path=written))
+        return written
+
+    # --- drafts --------------------------------------------------------------------------
+
+    def form_state(self) -> dict[str, Any]:
+        """Everything typed, as plain JSON values (for the draft file)."""
+        state: dict[str, Any] = {
+            "format": DRAFT_FORMAT,
+            "client_uuid": str(self.client_uuid),
+            "case_id": self.view.id if self.view else None,
+            "reference": self.view.reference if self.view else "",
+            "customer": _customer_to_dict(self.customer) if self.customer else None,
+            "customer_search": self.customer_search.text(),
+            "kind": self.kind.currentData(),
+            "channel": self.channel.currentData(),
+            "priority": self.priority.currentData(),
+            "category_id": self.category.currentData(),
+            "subcategory_id": self.subcategory.currentData(),
+            "transactions": self.transactions.state(),
+            "customer_agreed": self.customer_agreed.isChecked(),
+            "customer_comfortable": {
+                Qt.CheckState.Checked: True,
+                Qt.CheckState.Unchecked: False,
+            }.get(self.customer_comfortable.checkState()),
+            "referral_team_id": self.referral_team.currentData(),
+            "resolution_method": self.resolution_method.currentData(),
+            "status": self.status.currentData(),
+        }
+        for name in _TEXT_FIELDS:
+            state[name] = getattr(self, name).text()
+        return state
+
+    def restore_state(self, state: dict[str, Any], *, load_case: bool = True) -> None:
+        """Put a draft back on the form (loading the stored case first if it was one)."""
+        case_id = state.get("case_id")
+        if case_id and load_case:
+            self.ops.query(
+                lambda d: d.cases.get(int(case_id)),
+                on_success=lambda view: self._restore_over(view, state),
+                owner=self,
+                label=self.tr("Opening the case…"),
+            )
+            return
+        self._filling = True
+        try:
+            if not case_id:
+                self.view = None
+                self._show_status_choices(None)
+                self.reference_label.setText(self.tr("New case (restored draft)"))
+                try:
+                    self.client_uuid = uuid.UUID(str(state.get("client_uuid")))
+                except ValueError:
+                    self.client_uuid = uuid.uuid4()
+            customer = state.get("customer")
+            self.set_customer(_customer_from_dict(customer) if customer else None)
+            self.customer_search.setText(str(state.get("customer_search", "")))
+            _select_data(self.kind, CaseKind(state.get("kind", CaseKind.COMPLAINT.value)))
+            _select_data(self.channel, Channel(state.get("channel", Channel.WALK_IN.value)))
+            _select_data(self.priority, Priority(state.get("priority", Priority.NORMAL.value)))
+            _select_data(self.category, state.get("category_id"))
+            self._fill_subcategories()
+            _select_data(self.subcategory, state.get("subcategory_id"))
+            for name in _TEXT_FIELDS:
+                getattr(self, name).setText(str(state.get(name, "")))
+            self.transactions.set_state([list(map(str, r)) for r in state.get("transactions", [])])
+            self.customer_agreed.setChecked(bool(state.get("customer_agreed")))
+            comfortable = state.get("customer_comfortable")
+            self.customer_comfortable.setCheckState(
+                Qt.CheckState.PartiallyChecked
+                if comfortable is None
+                else Qt.CheckState.Checked
+                if comfortable
+                else Qt.CheckState.Unchecked
+            )
+            _select_data(self.referral_team, state.get("referral_team_id"))
+            method = state.get("resolution_method")
+            _select_data(self.resolution_method, ResolutionMethod(method) if method else None)
+            status = state.get("status")
+            if status and self.view is not None:
+                _select_data(self.status, CaseStatus(status))
+            self._update_social()
+            self._update_promises()
+            self._update_comfortable()
+            self._update_buttons()
+            self.update_summary()
+        finally:
+            self._filling = False
+        self._dirty = True
+        self._draft_pending = False
+        self.message.emit(self.tr("Unsaved case restored."))
+
+    def _restore_over(self, view: CaseView, state: dict[str, Any]) -> None:
+        self.show_case(view)
+        self.restore_state(state, load_case=False)
+
+    def has_content(self) -> bool:
+        """Worth keeping as a draft: a customer or any text was entered."""
+        return (
+            self.customer is not None
+            or any(getattr(self, name).text().strip() for name in _TEXT_FIELDS)
+            or bool(self.transactions.rows)
+        )
+
+    def save_draft(self) -> None:
+        """Write the draft file now (called by the timer and after edits, debounced)."""
+        self._draft_debounce.stop()
+        if self.drafts is None or not self._dirty or not self.has_content():
+            self._draft_pending = False
+            return
+        try:
+            self.drafts.save(self.draft_id, self.form_state())
+        except (OSError, ValueError) as exc:
+            log.warning("Could not save the draft: %s", exc)
+            self.message.emit(self.tr("The draft could not be saved: {error}").format(error=exc))
+            return
+        self._draft_pending = False
+        self.draftSaved.emit(self.draft_id)
+
+    def _autosave_tick(self) -> None:
+        if self._draft_pending:
+            self.save_draft()
+
+    def stop_autosave(self) -> None:
+        self._autosave.stop()
+        self._draft_debounce.stop()
+
+
+def _esc(text: str) -> str:
+    from html import escape
+
+    return escape(text)

@@ -1,0 +1,317 @@
+"""The main window: the case list, the case form with its timeline, menus and the status bar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desk import config
+from desk.drafts import Draft, DraftStore
+from desk.services.dto import CaseView, ReferenceData, StaffSession
+from ui.case_form import CaseForm
+from ui.case_list import CaseListWidget
+from ui.labels import label, local_time
+from ui.operations import Operations
+from ui.timeline import TimelineWidget
+
+
+class MainWindow(QMainWindow):
+    """Shown after login. Reference data is loaded first (off-thread), then the screens."""
+
+    logoutRequested = Signal()
+    quitRequested = Signal()
+    ready = Signal()
+
+    def __init__(
+        self,
+        ops: Operations,
+        *,
+        database_url: str = "",
+        drafts: DraftStore | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ops = ops
+        self.database_url = database_url
+        self.drafts = drafts if drafts is not None else DraftStore(config.drafts_dir())
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(self.tr("Desk"))
+        self.resize(1280, 860)
+        self.form: CaseForm | None = None
+        self.case_list: CaseListWidget | None = None
+        self.reference: ReferenceData | None = None
+        self.session: StaffSession | None = ops.desk.session if ops.desk else None
+        self._for_logout = False
+        self._offer_drafts_when_ready = False
+
+        loading = QLabel(self.tr("Loading…"))
+        loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setCentralWidget(loading)
+
+        self.who = QLabel()
+        self.who.setObjectName("statusWho")
+        self.where = QLabel()
+        self.where.setObjectName("statusDatabase")
+        self.busy = QLabel()
+        self.busy.setObjectName("statusBusy")
+        self.busy.setMinimumWidth(150)
+        bar = self.statusBar()
+        bar.addPermanentWidget(self.busy)
+        bar.addPermanentWidget(self.who)
+        bar.addPermanentWidget(self.where)
+        ops.busyChanged.connect(self._busy_changed)
+        self._update_status_labels()
+        self._build_menus()
+
+        ops.query(
+            lambda d: d.reference_data(),
+            on_success=self._build_screens,
+            owner=self,
+            label=self.tr("Loading lists…"),
+        )
+
+    # --- menus ---------------------------------------------------------------------------
+
+    def _action(
+        self,
+        text: str,
+        name: str,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None,
+        slot: Callable[[], object],
+    ) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        keys = QKeySequence.StandardKey
+        self.new_action = self._action(
+            self.tr("&New case"), "newCaseAction", keys.New, self.new_case
+        )
+        self.save_action = self._action(self.tr("&Save"), "saveAction", keys.Save, self.save)
+        self.find_action = self._action(
+            self.tr("&Find cases"), "findAction", keys.Find, self.find_cases
+        )
+        self.print_action = self._action(
+            self.tr("&Print slip…"), "printSlipAction", keys.Print, self.print_slip
+        )
+        self.pdf_action = self._action(
+            self.tr("Save slip as P&DF…"), "pdfSlipAction", None, self.save_slip_pdf
+        )
+        self.list_action = self._action(
+            self.tr("Case &list"), "caseListAction", "Ctrl+L", self.show_list
+        )
+        self.logout_action = self._action(
+            self.tr("&Log out"), "logoutAction", None, self.logoutRequested.emit
+        )
+        self.quit_action = self._action(self.tr("&Quit"), "quitAction", keys.Quit, self.close)
+        if self.quit_action.shortcut().isEmpty():
+            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        for action in (self.new_action, self.save_action, self.find_action, self.list_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.print_action)
+        file_menu.addAction(self.pdf_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.logout_action)
+        file_menu.addAction(self.quit_action)
+        for action in (self.new_action, self.save_action, self.find_action, self.print_action):
+            action.setEnabled(False)
+
+    # --- screens -------------------------------------------------------------------------
+
+    def _build_screens(self, reference: ReferenceData) -> None:
+        self.reference = reference
+        self.session = self.ops.desk.session if self.ops.desk else self.session
+        self.case_list = CaseListWidget(self.ops, reference)
+        self.form = CaseForm(self.ops, reference, self.session, drafts=self.drafts)
+        self.timeline = TimelineWidget()
+        self.timeline_title = QLabel(self.tr("Timeline"))
+        self.timeline_title.setProperty("role", "hint")
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.timeline_title)
+        side_layout.addWidget(self.timeline, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("caseSplitter")
+        self.splitter.addWidget(self.form)
+        self.splitter.addWidget(side)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([800, 460])
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.addTab(self.splitter, self.tr("&Case"))
+        self.tabs.addTab(self.case_list, self.tr("Case &list"))
+        self.setCentralWidget(self.tabs)
+
+        self.case_list.openRequested.connect(self.open_case)
+        self.form.caseShown.connect(self._case_shown)
+        self.form.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.case_list.model.set_query(self.case_list.current_query())
+        for action in (self.new_action, self.save_action, self.find_action, self.print_action):
+            action.setEnabled(True)
+        self.form.customer_search.setFocus()
+        self.ready.emit()
+        if self._offer_drafts_when_ready:
+            self.offer_draft_recovery()
+
+    def _case_shown(self, view: CaseView | None) -> None:
+        if view is None:
+            self.timeline.clear()
+            self.timeline_title.setText(self.tr("Timeline (the case is not saved yet)"))
+            self.setWindowTitle(self.tr("Desk — new case"))
+        else:
+            self.timeline.show_entries(view.timeline)
+            self.timeline_title.setText(
+                self.tr("Timeline of {reference} · {status}").format(
+                    reference=view.reference, status=label(view.status)
+                )
+            )
+            self.setWindowTitle(self.tr("Desk — {reference}").format(reference=view.reference))
+
+    def _update_status_labels(self) -> None:
+        session = self.session
+        if session is not None:
+            self.who.setText(
+                self.tr("{name} ({role}, {centre})").format(
+                    name=session.full_name, role=session.role_name, centre=session.centre_name
+                )
+            )
+        desk = self.ops.desk
+        if desk is not None:
+            kind = self.tr("SQLite") if desk.backend == "sqlite" else self.tr("Server")
+            self.where.setText(f"{kind}: {desk.display_url}")
+
+    def _busy_changed(self, busy: bool) -> None:
+        if busy:
+            self.busy.setText(self.ops.current_label or self.tr("Working…"))
+        else:
+            self.busy.clear()
+        self._update_status_labels()
+
+    # --- actions -------------------------------------------------------------------------
+
+    def new_case(self) -> None:
+        if self.form is None:
+            return
+        self.tabs.setCurrentIndex(0)
+        self.form.request_new_case()
+
+    def save(self) -> None:
+        if self.form is not None:
+            self.tabs.setCurrentIndex(0)
+            self.form.save()
+
+    def find_cases(self) -> None:
+        if self.case_list is None:
+            return
+        self.tabs.setCurrentWidget(self.case_list)
+        self.case_list.focus_search()
+
+    def show_list(self) -> None:
+        if self.case_list is not None:
+            self.tabs.setCurrentWidget(self.case_list)
+            self.case_list.table.setFocus()
+
+    def print_slip(self) -> None:
+        if self.form is not None:
+            self.form.print_slip()
+
+    def save_slip_pdf(self) -> None:
+        if self.form is not None:
+            self.form.save_slip_pdf()
+
+    def open_case(self, case_id: int) -> None:
+        if self.form is None:
+            return
+        if self.form.is_dirty:
+            self.form.save_draft()
+            self.statusBar().showMessage(self.tr("The unsaved case was kept as a draft."), 8000)
+        self.tabs.setCurrentIndex(0)
+        self.form.open_case(case_id)
+        self.form.customer_words.setFocus()
+
+    # --- drafts --------------------------------------------------------------------------
+
+    def offer_draft_recovery(self) -> None:
+        """After login: offer to put back what was typed but never saved."""
+        if self.form is None:
+            self._offer_drafts_when_ready = True
+            return
+        self._offer_drafts_when_ready = False
+        drafts = self.drafts.load_all()
+        if not drafts:
+            return
+        self.ask_restore(drafts[0], remaining=len(drafts) - 1)
+
+    def ask_restore(self, draft: Draft, *, remaining: int = 0) -> QMessageBox:
+        box = QMessageBox(self)
+        box.setObjectName("restoreDraftMessage")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Unsaved case"))
+        what = draft.data.get("reference") or self.tr("a new case")
+        customer = (draft.data.get("customer") or {}).get("full_name", "")
+        text = self.tr("Restore unsaved case from {time}?").format(
+            time=local_time(draft.saved_at.astimezone(dt.UTC))
+        )
+        details = self.tr("It was {what}").format(what=what)
+        if customer:
+            details += self.tr(" for {customer}").format(customer=customer)
+        if remaining:
+            details += self.tr(" ({n} more drafts are kept)").format(n=remaining)
+        box.setText(text)
+        box.setInformativeText(details + ".")
+        restore = box.addButton(self.tr("&Restore"), QMessageBox.ButtonRole.AcceptRole)
+        restore.setObjectName("restoreButton")
+        discard = box.addButton(self.tr("&Discard"), QMessageBox.ButtonRole.DestructiveRole)
+        discard.setObjectName("discardButton")
+        later = box.addButton(self.tr("&Later"), QMessageBox.ButtonRole.RejectRole)
+        later.setObjectName("laterButton")
+        box.setDefaultButton(restore)
+
+        def done() -> None:
+            clicked = box.clickedButton()
+            if clicked is restore and self.form is not None:
+                self.tabs.setCurrentIndex(0)
+                self.form.restore_state(draft.data)
+            elif clicked is discard:
+                self.drafts.discard(draft.draft_id)
+
+        box.finished.connect(lambda _r: done())
+        box.open()
+        return box
+
+    # --- closing -------------------------------------------------------------------------
+
+    def close_for_logout(self) -> None:
+        self._for_logout = True
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.form is not None:
+            if self.form.is_dirty:
+                self.form.save_draft()
+            self.form.stop_autosave()
+        event.accept()
+        if not self._for_logout:
+            self.quitRequested.emit()
