@@ -15,10 +15,12 @@ import os
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from sqlalchemy.engine import URL, make_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 APP_NAME = "Desk"
 APP_AUTHOR = "Desk"
@@ -67,6 +69,8 @@ class ServerSettings:
     sslmode: str = "prefer"
 
     def url(self, *, username: str | None = None, password: str | None = None) -> URL:
+        from sqlalchemy.engine import URL  # imported late: start-up does not need SQLAlchemy yet
+
         return URL.create(
             "postgresql+psycopg",
             username=username if username is not None else (self.username or None),
@@ -124,6 +128,8 @@ class Settings:
 
 
 def strip_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     # URL.set() ignores None, so replace the field itself.
     return make_url(url)._replace(password=None).render_as_string(hide_password=False)
 
@@ -159,6 +165,8 @@ def load_organisation_defaults() -> dict[str, Any]:
 
 
 def _keyring_account(url: str, username: str) -> str:
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     return f"{username}@{parsed.host or ''}:{parsed.port or ''}/{parsed.database or ''}"
 

@@ -8,19 +8,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 
-from desk.adapters.orm import Base
+from desk.adapters.migrations import HEAD_REVISION
 from desk.services.errors import DatabaseUnavailable, SchemaMismatch
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +27,13 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # Objects the migrations create by hand for free-text search, unknown to the ORM models.
 SEARCH_OBJECTS = frozenset(
-    {"cases_fts", "search_vector", "ix_cases_search_vector", "ix_customers_name_key_pattern"}
+    {
+        "cases_fts",
+        "search_vector",
+        "ix_cases_search_vector",
+        "ix_cases_centre_search",
+        "ix_customers_name_key_pattern",
+    }
 )
 
 
@@ -71,6 +76,8 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("path_separator", "os")
@@ -80,6 +87,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
+    """The newest revision according to Alembic's own reading of the migrations folder."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -105,13 +115,26 @@ class SchemaState:
 
 
 def schema_state(engine: Engine) -> SchemaState:
-    script = ScriptDirectory.from_config(alembic_config())
+    """Read the database's revision; Alembic is loaded only when it is not the newest one."""
     with connect(engine) as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
-    known = current is None or _revision_known(script, current)
-    head = script.get_current_head()
-    assert head is not None
-    return SchemaState(current=current, head=head, known=known)
+        current = _current_revision(conn)
+    if current == HEAD_REVISION or current is None:
+        return SchemaState(current=current, head=HEAD_REVISION, known=True)
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    return SchemaState(current=current, head=HEAD_REVISION, known=_revision_known(script, current))
+
+
+def _current_revision(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(versions) > 1:
+        raise SchemaMismatch(
+            "This database has several schema versions at once; ask your administrator."
+        )
+    return versions[0] if versions else None
 
 
 def _revision_known(script: ScriptDirectory, revision: str) -> bool:
@@ -204,12 +227,19 @@ def upgrade(
         backup_sqlite_file(engine)
     if progress:
         progress("Updating the database schema…")
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
     return schema_state(engine)
 
 
 def schema_differences(engine: Engine) -> list[Any]:
     """What the models have that the migrated database lacks, or the other way round."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from desk.adapters.orm import Base
+
     with connect(engine) as conn:
         context = MigrationContext.configure(
             conn,

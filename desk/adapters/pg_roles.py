@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-from psycopg import sql
 from sqlalchemy import Connection, text
 
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,29}$")
@@ -55,10 +54,14 @@ def group_role_name(database: str) -> str:
 
 
 def _ident(name: str) -> str:
+    from psycopg import sql  # only a PostgreSQL deployment needs psycopg loaded
+
     return sql.Identifier(name).as_string()
 
 
 def _literal(value: str) -> str:
+    from psycopg import sql
+
     return sql.Literal(value).as_string()
 
 

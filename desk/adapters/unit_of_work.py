@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,6 +23,7 @@ class UnitOfWork:
         self.engine = engine
         self._factory = sessionmaker(engine, expire_on_commit=False)
         self._session: Session | None = None
+        self._wrote = False
 
     @property
     def session(self) -> Session:
@@ -32,7 +33,12 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
+        self._wrote = False
+        event.listen(self._session, "after_flush", self._mark_written)
         return self
+
+    def _mark_written(self, *_args: object) -> None:
+        self._wrote = True
 
     def __exit__(
         self,
@@ -44,7 +50,12 @@ class UnitOfWork:
         self._session = None
         if session is not None:
             try:
-                session.rollback()
+                if exc is None and not self._wrote and not _has_pending(session):
+                    # A read ends with COMMIT: a ROLLBACK would make psycopg drop its
+                    # prepared statements, and every list query would be planned again.
+                    session.commit()
+                else:
+                    session.rollback()
             finally:
                 session.close()
         if isinstance(exc, DBAPIError | StaleDataError) and not isinstance(exc, DeskError):
@@ -52,9 +63,14 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.session.commit()
+        self._wrote = False
 
     def flush(self) -> None:
         self.session.flush()
+
+
+def _has_pending(session: Session) -> bool:
+    return bool(session.new or session.dirty or session.deleted)
 
 
 def translate_error(engine: Engine, exc: Exception) -> DeskError | Exception:

@@ -135,3 +135,10 @@ def test_first_start_creates_schema_and_demo_data(tmp_path: Path) -> None:
         assert len(page.rows) == 200
     finally:
         desk.close()
+
+
+def test_the_head_constant_matches_the_newest_migration() -> None:
+    from desk.adapters.database import head_revision
+    from desk.adapters.migrations import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION == _revisions()[-1]

@@ -236,6 +236,12 @@ def _create_search_objects() -> None:
             "GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED"
         )
         op.execute("CREATE INDEX ix_cases_search_vector ON cases USING gin (search_vector)")
+        # Search within one centre: without this, PostgreSQL intersects the text match with a
+        # bitmap of every case in the centre (tens of milliseconds at a million cases).
+        op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
+        op.execute(
+            "CREATE INDEX ix_cases_centre_search ON cases USING gin (centre_id, search_vector)"
+        )
         op.execute(
             "CREATE INDEX ix_customers_name_key_pattern ON customers (name_key varchar_pattern_ops)"
         )
