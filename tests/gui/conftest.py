@@ -1,7 +1,8 @@
-"""GUI fixtures: the operations door over the lead's ``sqlite_desk``, and a ready main window.
+"""GUI fixtures: the operations door over a logged-in demo officer, and a ready main window.
 
-The top-level conftest sets QT_QPA_PLATFORM=offscreen, private XDG directories and the keyring;
-importing ``ui`` first applies the guard against the PySide6 6.12 / Python 3.11 refcount defect.
+The window is driven on both databases: ``gui_desk`` is the top-level ``desk`` fixture, which is
+parametrised over SQLite and PostgreSQL. The top-level conftest sets QT_QPA_PLATFORM=offscreen,
+private XDG directories and the keyring.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-import ui  # noqa: F401  (the refcount guard, before any other Qt call)
 from desk.drafts import DraftStore
 from desk.services.dto import CaseQuery, CaseScope
 from ui.main_window import MainWindow
@@ -55,20 +55,26 @@ def automatic_gc_restored() -> Iterator[None]:
 
 
 @pytest.fixture
-def customer(sqlite_desk: Any) -> Any:
+def gui_desk(desk: Any) -> Any:
+    """The demo counter officer, logged in, on SQLite and on PostgreSQL."""
+    return desk
+
+
+@pytest.fixture
+def customer(gui_desk: Any) -> Any:
     """A demo customer to look up (the demo data is generated, so ask rather than assume)."""
-    page = sqlite_desk.cases.list(CaseQuery(scope=CaseScope.ALL, page_size=20))
+    page = gui_desk.cases.list(CaseQuery(scope=CaseScope.ALL, page_size=20))
     for row in page.rows:
-        found = sqlite_desk.customers.search(row.customer_name[:5])
+        found = gui_desk.customers.search(row.customer_name[:5])
         if found and found[0].full_name == row.customer_name:
             return found[0]
     raise AssertionError("no demo customer can be looked up by name")
 
 
 @pytest.fixture
-def ops(qtbot: QtBot, sqlite_desk: Any) -> Iterator[Operations]:
+def ops(qtbot: QtBot, gui_desk: Any) -> Iterator[Operations]:
     """Operations over the logged-in demo officer; fails the test if a bug was reported."""
-    operations = Operations(sqlite_desk)
+    operations = Operations(gui_desk)
     reports: list[tuple[str, bool]] = []
     operations.errorReported.connect(lambda message, bug: reports.append((message, bug)))
     yield operations

@@ -63,7 +63,7 @@ def search_list(qtbot: QtBot, window: MainWindow, text: str) -> list[str]:
 
 
 def test_officer_records_a_walk_in_case_with_the_keyboard_only(
-    qtbot: QtBot, window: MainWindow, ops: Operations, sqlite_desk: Any, customer: Any
+    qtbot: QtBot, window: MainWindow, ops: Operations, gui_desk: Any, customer: Any
 ) -> None:
     form = window.form
     assert form is not None
@@ -143,7 +143,7 @@ def test_officer_records_a_walk_in_case_with_the_keyboard_only(
 
     # It is stored: read it back through the service.
     qtbot.waitUntil(lambda: not ops.busy)
-    stored = sqlite_desk.cases.get(view.id)
+    stored = gui_desk.cases.get(view.id)
     assert stored.customer.id == customer.id
     assert stored.details.customer_words == CUSTOMER_WORDS
     assert stored.details.customer_confirmed is True
@@ -290,7 +290,7 @@ def test_slip_pdf_holds_the_reference(
     qtbot: QtBot,
     window: MainWindow,
     tmp_path: Path,
-    sqlite_desk: Any,
+    gui_desk: Any,
     ops: Operations,
     customer: Any,
 ) -> None:
@@ -300,7 +300,7 @@ def test_slip_pdf_holds_the_reference(
     form = window.form
     assert form is not None and window.reference is not None
     qtbot.waitUntil(lambda: not ops.busy)
-    view = sqlite_desk.cases.create(
+    view = gui_desk.cases.create(
         CaseDetails(
             customer_id=customer.id,
             customer_words="<b>Not bold</b> & my bill is wrong",
