@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -133,8 +134,68 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.logout_action)
         file_menu.addAction(self.quit_action)
+        self._build_help_menu()
         for action in (self.new_action, self.save_action, self.find_action, self.print_action):
             action.setEnabled(False)
+
+    def _build_help_menu(self) -> None:
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        help_menu.setObjectName("helpMenu")
+        self.shortcuts_action = self._action(
+            self.tr("&Keyboard shortcuts"),
+            "shortcutsAction",
+            QKeySequence.StandardKey.HelpContents,
+            self.show_shortcuts,
+        )
+        self.log_folder_action = self._action(
+            self.tr("Open the &log folder"), "logFolderAction", None, self.open_log_folder
+        )
+        self.about_action = self._action(self.tr("&About Desk"), "aboutAction", None, self.about)
+        for action in (self.shortcuts_action, self.log_folder_action, self.about_action):
+            help_menu.addAction(action)
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(action, keys) for every menu action that has a shortcut, as the user sees them."""
+        rows = []
+        for action in self.actions():
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys:
+                rows.append((action.text().replace("&", "").rstrip("…"), keys))
+        rows.append((self.tr("Next field / previous field"), "Tab / Shift+Tab"))
+        rows.append((self.tr("Jump to a labelled field"), self.tr("Alt + underlined letter")))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(
+            f"<tr><td>{html.escape(name)}</td><td><b>{html.escape(keys)}</b></td></tr>"
+            for name, keys in self.shortcut_rows()
+        )
+        box = QMessageBox(self)
+        box.setObjectName("shortcutsDialog")
+        box.setWindowTitle(self.tr("Keyboard shortcuts"))
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(f"<table cellspacing='6'>{rows}</table>")
+        box.open()
+
+    def open_log_folder(self) -> None:
+        folder = config.log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def about(self) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            desk_version = version("desk")
+        except PackageNotFoundError:
+            desk_version = "development"
+        QMessageBox.about(
+            self,
+            self.tr("About Desk"),
+            self.tr(
+                "Desk {version}\nA service desk for walk-in public-service centres.\n\nLogs: {logs}"
+            ).format(version=desk_version, logs=config.log_dir()),
+        )
 
     # --- screens -------------------------------------------------------------------------
 

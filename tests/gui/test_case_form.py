@@ -349,3 +349,14 @@ def test_case_list_pages_and_sorts_on_the_server(qtbot: QtBot, window: MainWindo
     assert model.query.sort.value == "reference"
     shown = [r.reference for r in model.rows()]
     assert shown == sorted(shown) or shown == sorted(shown, reverse=True)
+
+
+def test_help_lists_the_standard_shortcuts(qtbot: QtBot, window: MainWindow) -> None:
+    rows = dict(window.shortcut_rows())
+    assert rows["New case"] == "Ctrl+N"
+    assert rows["Save"] == "Ctrl+S"
+    assert rows["Print slip"] == "Ctrl+P"
+    window.show_shortcuts()
+    dialog = window.findChild(QMessageBox, "shortcutsDialog")
+    assert dialog is not None and "Ctrl+N" in dialog.text()
+    dialog.close()
