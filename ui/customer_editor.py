@@ -95,6 +95,7 @@ class CustomerEditor(QGroupBox):
         self.add_button.setAccessibleName(self.tr("Add this customer"))
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.setObjectName("cancelCustomerButton")
+        self.cancel_button.setAccessibleName(self.tr("Cancel adding a customer"))
         self.add_button.clicked.connect(self.submit)
         self.cancel_button.clicked.connect(self._cancel)
         buttons = QHBoxLayout()
