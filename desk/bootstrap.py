@@ -33,6 +33,8 @@ from desk.adapters.database import (
 )
 from desk.adapters.pg_roles import RoleNameError, login_role_name
 from desk.adapters.unit_of_work import UnitOfWork
+from desk.domain.audit import BrokenLink
+from desk.services import audit
 from desk.services.cases import CaseService
 from desk.services.customers import CustomerService
 from desk.services.dto import ReferenceData, StaffSession
@@ -167,17 +169,29 @@ class Desk:
             staff = uow.session.scalar(
                 select(orm.Staff).where(func.lower(orm.Staff.username) == username.lower())
             )
+            verified = False
             if staff is None or not staff.active or not staff.password_hash:
                 _hasher_delay(password)
-                raise LoginFailed(LOGIN_REFUSED)
-            try:
-                _hasher.verify(staff.password_hash, password)
-            except (VerificationError, InvalidHashError) as exc:
-                raise LoginFailed(LOGIN_REFUSED) from exc
-            session = self._session_of(staff)
-            if _hasher.check_needs_rehash(staff.password_hash):
-                staff.password_hash = _hasher.hash(password)
+            else:
+                with contextlib.suppress(VerificationError, InvalidHashError):
+                    verified = _hasher.verify(staff.password_hash, password)
+            if staff is None or not verified:
+                audit.record(
+                    uow,
+                    actor=None,
+                    actor_name=username[:200],
+                    action="login.failed",
+                    entity="staff",
+                    entity_id=staff.id if staff is not None else username[:64],
+                    details={"username": username[:200]},
+                )
                 uow.commit()
+                raise LoginFailed(LOGIN_REFUSED)
+            session = self._session_of(staff)
+            if _hasher.check_needs_rehash(staff.password_hash or ""):
+                staff.password_hash = _hasher.hash(password)
+            audit.record(uow, actor=session, action="login", entity="staff", entity_id=staff.id)
+            uow.commit()
             return session
 
     def _login_postgresql(self, username: str, password: str) -> StaffSession:
@@ -197,11 +211,14 @@ class Desk:
             ):
                 raise LoginFailed(LOGIN_REFUSED) from exc
             raise DatabaseUnavailable(describe_connection_error(engine, exc)) from exc
-        state = schema_state(engine)
-        refuse_newer_schema(state)
-        if not state.up_to_date:
+        try:
+            state = schema_state(engine)
+            refuse_newer_schema(state)
+            if not state.up_to_date:
+                raise SchemaMismatch(_older_schema_message(state))
+        except DeskError:
             engine.dispose()
-            raise SchemaMismatch(_older_schema_message(state))
+            raise
         previous, self._engine = self._engine, engine
         if previous is not None:
             previous.dispose()
@@ -213,9 +230,22 @@ class Desk:
                 self._engine = None
                 engine.dispose()
                 raise LoginFailed(LOGIN_REFUSED)
-            return self._session_of(staff)
+            session = self._session_of(staff)
+            audit.record(uow, actor=session, action="login", entity="staff", entity_id=staff.id)
+            uow.commit()
+            return session
 
     def logout(self) -> None:
+        if self._session is not None and self._engine is not None:
+            with self._unit_of_work() as uow:
+                audit.record(
+                    uow,
+                    actor=self._session,
+                    action="logout",
+                    entity="staff",
+                    entity_id=self._session.staff_id,
+                )
+                uow.commit()
         self._session = None
         if self.backend == "postgresql" and self._engine is not None:
             self._engine.dispose()
@@ -228,6 +258,10 @@ class Desk:
             self._engine = None
 
     # --- services -----------------------------------------------------------------------------
+
+    def verify_audit_trail(self) -> tuple[int, BrokenLink | None]:
+        """Check every audit entry's hash and link; returns the count and the first break."""
+        return audit.verify(self._unit_of_work)
 
     def reference_data(self) -> ReferenceData:
         return self.reference.load()

@@ -10,6 +10,7 @@ import getpass
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 
@@ -63,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "drop-roles":
             sub.add_argument("--name", help="the database whose roles to drop (default: the URL's)")
 
+    audit_parser = commands.add_parser("audit", help="check or export the audit trail")
+    audit_commands = audit_parser.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser("verify", help="find the first tampered or missing entry")
+    _add_database_option(verify)
+    export = audit_commands.add_parser("export", help="write the audit trail as CSV")
+    _add_database_option(export)
+    export.add_argument("--output", "-o", required=True, metavar="FILE.csv")
+
     demo = commands.add_parser("demo", help="fill a database with a synthetic organisation")
     _add_database_option(demo)
     demo.add_argument("--cases", type=int, default=200, metavar="N")
@@ -86,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "db":
             return _db(args, url)
+        if args.command == "audit":
+            return _audit(args, url)
         if args.command == "demo":
             return _demo(url, cases=args.cases, seed=args.seed, password=args.password)
     except DeskError as exc:
@@ -194,6 +205,28 @@ def _drop_roles(engine: Engine, name: str | None) -> int:
         conn.commit()
     print(f"Dropped {len(dropped)} roles of {database}.")
     return 0
+
+
+def _audit(args: argparse.Namespace, url: str) -> int:
+    from desk.adapters.unit_of_work import UnitOfWork
+    from desk.services import audit
+
+    engine = make_engine(url)
+    try:
+        refuse_newer_schema(schema_state(engine))
+        if args.audit_command == "verify":
+            checked, broken = audit.verify(lambda: UnitOfWork(engine))
+            if broken is not None:
+                print(f"The audit trail is broken after {checked - 1:,} good entries.")
+                print(str(broken))
+                return 1
+            print(f"The audit trail is whole: {checked:,} entries checked.")
+            return 0
+        written = audit.export_csv(lambda: UnitOfWork(engine), Path(args.output))
+        print(f"Wrote {written:,} entries to {args.output}.")
+        return 0
+    finally:
+        engine.dispose()
 
 
 def ask_password(prompt: str) -> str:

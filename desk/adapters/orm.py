@@ -251,3 +251,24 @@ class CaseEvent(Base):
     kind: Mapped[str] = mapped_column(String(30))
     channel: Mapped[str | None] = mapped_column(String(20), nullable=True)
     summary: Mapped[str] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """Append-only: staff may insert and read; nobody may update or delete (the database refuses).
+
+    Each row carries the hash of the row before it, so ``desk audit verify`` finds tampering.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -24,6 +24,10 @@ STAFF_WRITABLE = (
 )
 
 
+# Tables staff may only add to: never update or delete.
+STAFF_APPEND_ONLY = ("audit_events",)
+
+
 class RoleNameError(ValueError):
     pass
 
@@ -82,6 +86,8 @@ def ensure_group_role(conn: Connection) -> str:
     for table in STAFF_WRITABLE:
         conn.execute(text(f"GRANT INSERT, UPDATE ON {_ident(table)} TO {_ident(group)}"))
     conn.execute(text(f"GRANT DELETE ON case_transactions TO {_ident(group)}"))
+    for table in STAFF_APPEND_ONLY:
+        conn.execute(text(f"GRANT INSERT ON {_ident(table)} TO {_ident(group)}"))
     conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {_ident(group)}"))
     return group
 

@@ -44,6 +44,7 @@ from desk.domain.model import (
     ResolutionMethod,
 )
 from desk.domain.validation import LONG_TEXT_MAX, Checker, ValidationError, normalise_text
+from desk.services import audit
 from desk.services.customers import customer_summary
 from desk.services.dto import (
     CasePage,
@@ -540,15 +541,29 @@ class CaseService:
         *,
         channel: Channel | None = None,
     ) -> None:
+        """A line on the case's timeline, and the same fact in the audit trail."""
+        actor = self._actor()
         uow.session.add(
             orm.CaseEvent(
                 case_id=row.id,
                 at=at,
-                actor_id=self._actor().staff_id,
+                actor_id=actor.staff_id,
                 kind=kind.value,
                 channel=channel.value if channel else None,
                 summary=summary,
             )
+        )
+        details: dict[str, str] = {"summary": summary, "status": row.status}
+        if channel is not None:
+            details["channel"] = channel.value
+        audit.record(
+            uow,
+            actor=actor,
+            action=f"case.{kind.value}",
+            entity="case",
+            entity_id=row.reference,
+            details=details,
+            at=at,
         )
 
     def _view(self, uow: UnitOfWork, case_id: int) -> CaseView:

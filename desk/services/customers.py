@@ -12,6 +12,7 @@ from desk.adapters.unit_of_work import UnitOfWork
 from desk.domain.customer import CustomerDetails
 from desk.domain.model import ContactMethod, IdentifierKind
 from desk.domain.validation import ValidationError
+from desk.services import audit
 from desk.services.dto import CustomerSummary, StaffSession
 from desk.services.errors import NotFound
 
@@ -89,6 +90,15 @@ class CustomerService:
             row = orm.Customer(created_by_id=self._actor().staff_id)
             _apply(row, details)
             uow.session.add(row)
+            uow.flush()
+            audit.record(
+                uow,
+                actor=self._actor(),
+                action="customer.created",
+                entity="customer",
+                entity_id=row.id,
+                details={"name": row.full_name},
+            )
             uow.commit()
             return customer_summary(row)
 
@@ -99,8 +109,18 @@ class CustomerService:
             if row is None:
                 raise NotFound("This customer no longer exists.")
             self._refuse_duplicate_number(uow, details, customer_id)
+            changed = _changed_fields(row, details)
             _apply(row, details)
             _refresh_case_search_text(uow, row)
+            if changed:
+                audit.record(
+                    uow,
+                    actor=self._actor(),
+                    action="customer.changed",
+                    entity="customer",
+                    entity_id=row.id,
+                    details={"fields": changed},
+                )
             uow.commit()
             return customer_summary(row)
 
@@ -120,6 +140,22 @@ class CustomerService:
                     f"belongs to {other.full_name}. Find that customer instead."
                 }
             )
+
+
+def _changed_fields(row: orm.Customer, details: CustomerDetails) -> list[str]:
+    """Which details an edit changes (names only: the values are personal data)."""
+    before = customer_summary(row)
+    pairs = {
+        "name": (before.full_name, details.full_name),
+        "customer number": (before.customer_number, details.customer_number),
+        "identifiers": (before.identifiers, details.identifiers),
+        "phone": (before.phone, details.phone),
+        "email": (before.email, details.email),
+        "address": (before.address, details.address),
+        "preferred contact": (before.preferred_contact_method, details.preferred_contact_method),
+        "language": (before.preferred_language, details.preferred_language),
+    }
+    return [name for name, (old, new) in pairs.items() if old != new]
 
 
 def _apply(row: orm.Customer, details: CustomerDetails) -> None:
