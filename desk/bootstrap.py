@@ -9,6 +9,7 @@ the person's own login role is the connection, so the server authenticates them.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import logging
 import threading
@@ -34,12 +35,13 @@ from desk.adapters.database import (
 from desk.adapters.pg_roles import RoleNameError, login_role_name
 from desk.adapters.unit_of_work import UnitOfWork
 from desk.domain.audit import BrokenLink
+from desk.domain.passwords import LockoutPolicy
 from desk.services import audit
 from desk.services.cases import CaseService
 from desk.services.customers import CustomerService
 from desk.services.dto import ReferenceData, StaffSession
 from desk.services.errors import DatabaseUnavailable, DeskError, LoginFailed, SchemaMismatch
-from desk.services.reference import ReferenceService
+from desk.services.reference import ReferenceService, read_settings
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
@@ -165,10 +167,30 @@ class Desk:
         )
 
     def _login_embedded(self, username: str, password: str) -> StaffSession:
+        now = dt.datetime.now(dt.UTC)
         with self._unit_of_work() as uow:
+            policy = _lockout_policy(read_settings(uow))
             staff = uow.session.scalar(
                 select(orm.Staff).where(func.lower(orm.Staff.username) == username.lower())
             )
+            if staff is not None and policy.is_locked(staff.locked_until, now):
+                _hasher_delay(password)
+                assert staff.locked_until is not None
+                audit.record(
+                    uow,
+                    actor=None,
+                    actor_name=username[:200],
+                    action="login.refused_locked",
+                    entity="staff",
+                    entity_id=staff.id,
+                    at=now,
+                )
+                uow.commit()
+                raise LoginFailed(
+                    "This account is locked for a while after too many wrong passwords. "
+                    f"Try again after {staff.locked_until.astimezone():%H:%M}, "
+                    "or ask an administrator."
+                )
             verified = False
             if staff is None or not staff.active or not staff.password_hash:
                 _hasher_delay(password)
@@ -176,6 +198,13 @@ class Desk:
                 with contextlib.suppress(VerificationError, InvalidHashError):
                     verified = _hasher.verify(staff.password_hash, password)
             if staff is None or not verified:
+                details: dict[str, object] = {"username": username[:200]}
+                if staff is not None:
+                    staff.failed_logins, staff.locked_until = policy.after_failure(
+                        staff.failed_logins, now
+                    )
+                    if staff.locked_until is not None:
+                        details["locked_until"] = staff.locked_until.isoformat()
                 audit.record(
                     uow,
                     actor=None,
@@ -183,11 +212,13 @@ class Desk:
                     action="login.failed",
                     entity="staff",
                     entity_id=staff.id if staff is not None else username[:64],
-                    details={"username": username[:200]},
+                    details=details,
+                    at=now,
                 )
                 uow.commit()
                 raise LoginFailed(LOGIN_REFUSED)
             session = self._session_of(staff)
+            staff.failed_logins, staff.locked_until = 0, None
             if _hasher.check_needs_rehash(staff.password_hash or ""):
                 staff.password_hash = _hasher.hash(password)
             audit.record(uow, actor=session, action="login", entity="staff", entity_id=staff.id)
@@ -273,6 +304,18 @@ class Desk:
         if self._session is None:
             raise LoginFailed("Log in first.")
         return self._session
+
+
+def _lockout_policy(settings: dict[str, str]) -> LockoutPolicy:
+    """The organisation's lockout settings, or the defaults when unset or unreadable."""
+    default = LockoutPolicy()
+    try:
+        return LockoutPolicy(
+            max_failures=max(1, int(settings.get("login_max_failures", default.max_failures))),
+            lock_minutes=max(1, int(settings.get("login_lock_minutes", default.lock_minutes))),
+        )
+    except ValueError:
+        return default
 
 
 def _upgrade(engine: Engine, progress: Progress | None) -> SchemaState:

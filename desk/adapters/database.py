@@ -198,6 +198,12 @@ def backup_sqlite_file(engine: Engine) -> Path | None:
         return None
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     target = source.with_name(f"{source.stem}.before-migration-{stamp}{source.suffix}")
+    counter = 1
+    while target.exists():  # two migrations within one second
+        counter += 1
+        target = source.with_name(
+            f"{source.stem}.before-migration-{stamp}-{counter}{source.suffix}"
+        )
     raw = engine.raw_connection()  # VACUUM cannot run inside SQLAlchemy's transaction
     try:
         cursor = raw.cursor()

@@ -118,6 +118,9 @@ class Staff(Base):
     # The PostgreSQL login role of this person on a shared database.
     db_role: Mapped[str | None] = mapped_column(String(63), unique=True, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Wrong passwords in a row, and the lock they caused (embedded database only).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
     role: Mapped[Role] = relationship(lazy="joined")
     centre: Mapped[ServiceCentre] = relationship(lazy="joined")

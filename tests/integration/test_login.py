@@ -111,3 +111,50 @@ def test_a_dead_server_is_a_clear_message(unused_tcp_port: int) -> None:
     desk = Desk.open(f"postgresql://127.0.0.1:{unused_tcp_port}/desk")
     with pytest.raises(DatabaseUnavailable, match="cannot be reached"):
         desk.login("officer", "demo")
+
+
+def test_five_wrong_passwords_lock_the_account_for_a_while(sqlite_demo_url: str) -> None:
+    desk = Desk.open(sqlite_demo_url)
+    try:
+        for _ in range(5):
+            with pytest.raises(LoginFailed, match="not right"):
+                desk.login("senior", "guess")
+        with pytest.raises(LoginFailed, match="locked"):
+            desk.login("senior", "demo")
+        with desk.engine.begin() as conn:  # fifteen minutes later
+            conn.execute(
+                text("UPDATE staff SET locked_until = :t WHERE username = 'senior'"),
+                {"t": "2000-01-01 00:00:00.000000"},
+            )
+        assert desk.login("senior", "demo").username == "senior"
+        with desk.engine.connect() as conn:
+            failures = conn.execute(
+                text("SELECT failed_logins FROM staff WHERE username = 'senior'")
+            ).scalar_one()
+            actions = (
+                conn.execute(
+                    text("SELECT action FROM audit_events WHERE entity = 'staff' ORDER BY id")
+                )
+                .scalars()
+                .all()
+            )
+        assert failures == 0
+        assert actions == ["login.failed"] * 5 + ["login.refused_locked", "login"]
+    finally:
+        desk.close()
+
+
+def test_the_lockout_threshold_is_an_organisation_setting(sqlite_demo_url: str) -> None:
+    desk = Desk.open(sqlite_demo_url)
+    try:
+        with desk.engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO settings (key, value) VALUES ('login_max_failures', '2')")
+            )
+        for _ in range(2):
+            with pytest.raises(LoginFailed, match="not right"):
+                desk.login("manager", "guess")
+        with pytest.raises(LoginFailed, match="locked"):
+            desk.login("manager", "demo")
+    finally:
+        desk.close()
