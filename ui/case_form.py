@@ -1171,6 +1171,18 @@ class CaseForm(QWidget):
         self._draft_pending = False
         self.caseShown.emit(view)
 
+    def append_to_understanding(self, text: str) -> None:
+        """Add a line (a phrase from the guided script) to "Your understanding", keeping what
+        is there; the form becomes unsaved like after typing."""
+        text = text.strip()
+        if not text:
+            return
+        current = self.officer_understanding.text().rstrip()
+        self.officer_understanding.setText(f"{current}\n{text}" if current else text)
+        cursor = self.officer_understanding.textCursor()
+        cursor.movePosition(cursor.MoveOperation.End)
+        self.officer_understanding.setTextCursor(cursor)
+
     # --- contacts, updates and notes -----------------------------------------------------
 
     def add_entry(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import weakref
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -25,6 +28,7 @@ from ui.case_form import CaseForm
 from ui.case_list import CaseListWidget
 from ui.labels import label, local_time
 from ui.operations import Operations
+from ui.script_panel import ScriptPanel
 from ui.timeline import TimelineWidget
 
 
@@ -134,9 +138,94 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.logout_action)
         file_menu.addAction(self.quit_action)
+        self._build_view_menu()
         self._build_help_menu()
         for action in (self.new_action, self.save_action, self.find_action, self.print_action):
             action.setEnabled(False)
+
+    def _build_view_menu(self) -> None:
+        """The guided script panel, docked beside the case form, and the safety alert key."""
+        self.script_panel = ScriptPanel(
+            self.ops, officer_name=self.session.full_name if self.session else ""
+        )
+        # Weakly: a reference cycle window → panel → window would keep the window's wrapper
+        # alive after Qt deleted it (automatic garbage collection is off, see operations.py).
+        context = weakref.WeakMethod(self._script_context)
+        self.script_panel.context = lambda: (context() or dict)()
+        self.script_dock = QDockWidget(self.tr("Guided script"), self)
+        self.script_dock.setObjectName("scriptDock")
+        self.script_dock.setAccessibleName(self.tr("Guided script panel"))
+        self.script_dock.setWidget(self.script_panel)
+        self.script_dock.setMinimumWidth(300)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.script_dock)
+        self.script_panel_action = self._action(
+            self.tr("Guided &script panel"),
+            "scriptPanelAction",
+            "Ctrl+Shift+G",
+            self.toggle_script_panel,
+        )
+        self.script_panel_action.setCheckable(True)
+        self.script_panel_action.setChecked(True)
+        self.script_dock.visibilityChanged.connect(self._script_dock_visibility)
+        self.safety_alert_action = self._action(
+            self.tr("Safety &alert"), "safetyAlertAction", "Ctrl+Shift+A", self.safety_alert
+        )
+        # A floating panel is a window of its own: the alert key must work there too.
+        self.script_dock.addAction(self.safety_alert_action)
+        self.script_panel.safetyAlertRaised.connect(self._safety_alert_raised)
+        self.script_panel.actionRequested.connect(self._script_action)
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        view_menu.setObjectName("viewMenu")
+        view_menu.addAction(self.script_panel_action)
+        view_menu.addAction(self.safety_alert_action)
+
+    def _script_dock_visibility(self, visible: bool) -> None:
+        # visibilityChanged also reports a dock tabbed behind another; the action follows the
+        # dock's own state.
+        self.script_panel_action.setChecked(not self.script_dock.isHidden())
+
+    def toggle_script_panel(self) -> None:
+        """Ctrl+Shift+G: show the panel and go into it; from inside it, hide it again."""
+        focus = QApplication.focusWidget()
+        inside = focus is not None and self.script_dock.isAncestorOf(focus)
+        self.show_script_panel(self.script_dock.isHidden() or not inside)
+
+    def show_script_panel(self, show: bool = True) -> None:
+        """Show the panel with the keyboard in it, or hide it and go back to the case form."""
+        if show:
+            self.script_dock.show()
+            self.script_dock.raise_()
+            self.script_panel.focus_step()
+        else:
+            self.script_dock.hide()
+            if self.form is not None:
+                self.form.customer_words.setFocus()
+        self.script_panel_action.setChecked(show)
+
+    def safety_alert(self) -> None:
+        if self.script_dock.isHidden():
+            self.script_dock.show()
+        self.script_panel.raise_safety_alert()
+
+    def _script_context(self) -> dict[str, str]:
+        form = self.form
+        if form is None:
+            return {}
+        return {
+            "customer_name": form.customer.full_name if form.customer else "",
+            "case_ref": form.view.reference if form.view else "",
+        }
+
+    def _safety_alert_raised(self, _when: object) -> None:
+        self.statusBar().showMessage(
+            self.tr("Safety alert raised: get your supervisor or security now."), 15000
+        )
+
+    def _script_action(self, action: str, text: str) -> None:
+        self.statusBar().showMessage(
+            self.tr("From the script: {what} Complete it in the case form.").format(what=text),
+            15000,
+        )
 
     def _build_help_menu(self) -> None:
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
@@ -228,6 +317,8 @@ class MainWindow(QMainWindow):
         self.case_list.openRequested.connect(self.open_case)
         self.form.caseShown.connect(self._case_shown)
         self.form.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.script_panel.insertPhrase.connect(self.form.append_to_understanding)
+        self.form.caseShown.connect(self.script_panel.refresh)
         self.case_list.model.set_query(self.case_list.current_query())
         for action in (self.new_action, self.save_action, self.find_action, self.print_action):
             action.setEnabled(True)

@@ -1,0 +1,1 @@
+"""Guided scripts shipped with Desk (TOML files read by desk.domain.scripts)."""
