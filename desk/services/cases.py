@@ -266,82 +266,123 @@ class CaseService:
 
     def update(self, case_id: int, details: CaseDetails, *, expected_version: int) -> CaseView:
         """Save the form over the case, unless someone else saved a newer version first."""
+        return self.save(case_id, details, expected_version=expected_version)
+
+    def change_status(self, case_id: int, status: CaseStatus, *, note: str = "") -> CaseView:
+        return self.save(case_id, None, status=status, status_note=note)
+
+    def refer(self, case_id: int, *, team_id: int, reason: str) -> CaseView:
+        return self.save(case_id, None, refer_to_team_id=team_id, referral_reason=reason)
+
+    def save(
+        self,
+        case_id: int,
+        details: CaseDetails | None,
+        *,
+        expected_version: int | None = None,
+        status: CaseStatus | None = None,
+        status_note: str = "",
+        refer_to_team_id: int | None = None,
+        referral_reason: str = "",
+    ) -> CaseView:
+        """The form's whole save — fields, status and referral — in one transaction.
+
+        Everything is checked before anything is written, so a refused status change never
+        leaves the fields half-saved (which would then conflict with the officer's own save).
+        """
+        status_note = normalise_text(status_note)
+        referral_reason = normalise_text(referral_reason)
         with self._uow() as uow:
             row = self._load(uow, case_id)
-            if row.version != expected_version:
+            if expected_version is not None and row.version != expected_version:
                 raise self._conflict(uow, row)
-            details = details.validate(currency=currency_from(read_settings(uow)))
-            self._check_references(uow, details)
             before = _details_of(row)
-            changed = _changed_fields(before, details)
-            if not changed:
-                return self._view(uow, row.id)
-            if CaseStatus(row.status) in (
-                CaseStatus.RESOLVED,
-                CaseStatus.CLOSED,
-            ) and not has_resolution(details):
+            changed: list[str] = []
+            if details is not None:
+                details = details.validate(currency=currency_from(read_settings(uow)))
+                self._check_references(uow, details)
+                changed = _changed_fields(before, details)
+            after = details if details is not None else before
+            current = CaseStatus(row.status)
+            target = status if status is not None else current
+            if target != current:
+                workflow.check_transition(current, target, has_resolution=has_resolution(after))
+            elif (
+                changed
+                and target in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+                and not has_resolution(after)
+            ):
                 raise ValidationError(
                     {
                         "resolution": "A resolved case keeps its resolution; "
                         "reopen it first to change that."
                     }
                 )
-            now = utcnow()
-            _apply_details(row, details)
-            if details.customer_confirmed and not before.customer_confirmed:
-                row.customer_confirmed_at = now
-                self._event(
-                    uow,
-                    row,
-                    EventKind.CONFIRMED_BACK,
-                    "The customer agreed with the summary read back to them.",
-                    now,
-                )
-            elif not details.customer_confirmed:
-                row.customer_confirmed_at = None
-            row.updated_at = now
-            customer = uow.session.get(orm.Customer, row.customer_id)
-            assert customer is not None
-            row.search_text = case_search_text(row, customer)
-            self._event(uow, row, EventKind.CHANGED, "Changed: " + ", ".join(changed) + ".", now)
-            uow.commit()
-            return self._view(uow, row.id)
-
-    def change_status(self, case_id: int, status: CaseStatus, *, note: str = "") -> CaseView:
-        note = normalise_text(note)
-        with self._uow() as uow:
-            row = self._load(uow, case_id)
-            current = CaseStatus(row.status)
-            if current == status:
+            if refer_to_team_id is not None:
+                _check_referral(uow, refer_to_team_id, referral_reason)
+                if target is not CaseStatus.AWAITING_TEAM:
+                    workflow.check_transition(
+                        target, CaseStatus.AWAITING_TEAM, has_resolution=False
+                    )
+            if not changed and target == current and refer_to_team_id is None:
                 return self._view(uow, row.id)
-            workflow.check_transition(
-                current, status, has_resolution=has_resolution(_details_of(row))
-            )
             now = utcnow()
-            row.status = status.value
-            row.updated_at = now
-            if status is CaseStatus.CLOSED:
-                row.closed_at = now
-            elif workflow.is_reopen(current, status):
-                row.closed_at = None
-            verb = "Reopened" if workflow.is_reopen(current, status) else "Status"
-            summary = (
-                f"{verb}: {workflow.STATUS_LABELS[current]} → {workflow.STATUS_LABELS[status]}."
-            )
-            if note:
-                summary += f" {note}"
-            self._event(uow, row, EventKind.STATUS_CHANGED, summary, now)
+            if changed and details is not None:
+                self._apply_update(uow, row, before, details, changed, now)
+            if target != current:
+                self._apply_status(uow, row, current, target, status_note, now)
+            if refer_to_team_id is not None:
+                self._refer(uow, row, refer_to_team_id, referral_reason, now)
             uow.commit()
             return self._view(uow, row.id)
 
-    def refer(self, case_id: int, *, team_id: int, reason: str) -> CaseView:
-        reason = normalise_text(reason)
-        with self._uow() as uow:
-            row = self._load(uow, case_id)
-            _check_referral(uow, team_id, reason)
-            self._refer(uow, row, team_id, reason, utcnow())
-            uow.commit()
-            return self._view(uow, row.id)
+    def _apply_update(
+        self,
+        uow: UnitOfWork,
+        row: orm.Case,
+        before: CaseDetails,
+        details: CaseDetails,
+        changed: list[str],
+        now: dt.datetime,
+    ) -> None:
+        _apply_details(row, details)
+        if details.customer_confirmed and not before.customer_confirmed:
+            row.customer_confirmed_at = now
+            self._event(
+                uow,
+                row,
+                EventKind.CONFIRMED_BACK,
+                "The customer agreed with the summary read back to them.",
+                now,
+            )
+        elif not details.customer_confirmed:
+            row.customer_confirmed_at = None
+        row.updated_at = now
+        customer = uow.session.get(orm.Customer, row.customer_id)
+        assert customer is not None
+        row.search_text = case_search_text(row, customer)
+        self._event(uow, row, EventKind.CHANGED, "Changed: " + ", ".join(changed) + ".", now)
+
+    def _apply_status(
+        self,
+        uow: UnitOfWork,
+        row: orm.Case,
+        current: CaseStatus,
+        status: CaseStatus,
+        note: str,
+        now: dt.datetime,
+    ) -> None:
+        row.status = status.value
+        row.updated_at = now
+        if status is CaseStatus.CLOSED:
+            row.closed_at = now
+        elif workflow.is_reopen(current, status):
+            row.closed_at = None
+        verb = "Reopened" if workflow.is_reopen(current, status) else "Status"
+        summary = f"{verb}: {workflow.STATUS_LABELS[current]} → {workflow.STATUS_LABELS[status]}."
+        if note:
+            summary += f" {note}"
+        self._event(uow, row, EventKind.STATUS_CHANGED, summary, now)
 
     def add_entry(
         self, case_id: int, *, kind: EventKind, text: str, channel: Channel | None = None

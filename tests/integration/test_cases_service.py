@@ -273,3 +273,34 @@ def test_duplicate_customer_number_is_refused_beside_the_field(desk: Desk) -> No
 def test_missing_case_says_so(desk: Desk) -> None:
     with pytest.raises(NotFound):
         desk.cases.find_by_reference("C-1999-000001")
+
+
+def test_a_refused_status_change_leaves_the_whole_save_unwritten(desk: Desk) -> None:
+    customer = new_customer(desk)
+    view = desk.cases.create(walk_in_case(desk, customer.id, "one save"))
+    with pytest.raises(TransitionRefused, match="resolution"):
+        desk.cases.save(
+            view.id,
+            walk_in_case(desk, customer.id, "one save, edited"),
+            expected_version=view.version,
+            status=CaseStatus.RESOLVED,
+        )
+    unchanged = desk.cases.get(view.id)
+    assert unchanged.version == view.version
+    assert unchanged.details.customer_words == "one save"
+    saved = desk.cases.save(
+        view.id,
+        walk_in_case(desk, customer.id, "one save, edited"),
+        expected_version=view.version,
+        status=CaseStatus.IN_PROGRESS,
+        status_note="Checking the meter",
+        refer_to_team_id=desk.reference_data().teams[0].id,
+        referral_reason="Meter reading",
+    )
+    assert saved.status is CaseStatus.AWAITING_TEAM
+    assert saved.details.customer_words == "one save, edited"
+    assert [e.kind for e in saved.timeline[:3]] == [
+        EventKind.REFERRAL,
+        EventKind.STATUS_CHANGED,
+        EventKind.CHANGED,
+    ]
