@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -105,6 +105,11 @@ class Desk:
         engine = self.engine
         state = schema_state(engine)
         refuse_newer_schema(state)
+        if state.is_empty and _has_tables(engine):
+            raise DatabaseUnavailable(
+                f"{self.url.database} already holds another program's data, not a Desk "
+                "database. Choose another file; this one was left as it was."
+            )
         if not state.up_to_date:
             if not upgrade:
                 raise SchemaMismatch(_older_schema_message(state))
@@ -247,36 +252,41 @@ class Desk:
             refuse_newer_schema(state)
             if not state.up_to_date:
                 raise SchemaMismatch(_older_schema_message(state))
-        except DeskError:
-            engine.dispose()
+            with UnitOfWork(engine) as uow:
+                staff = uow.session.scalar(
+                    select(orm.Staff).where(orm.Staff.db_role == func.session_user())
+                )
+                if staff is None or not staff.active:
+                    raise LoginFailed(LOGIN_REFUSED)
+                session = self._session_of(staff)
+                audit.record(
+                    uow, actor=session, action="login", entity="staff", entity_id=staff.id
+                )
+                uow.commit()
+        except BaseException:
+            engine.dispose()  # nothing of this person's connection outlives a failed login
             raise
+        # Only now swap: a failure above leaves the previous person's state untouched.
         previous, self._engine = self._engine, engine
         if previous is not None:
             previous.dispose()
-        with self._unit_of_work() as uow:
-            staff = uow.session.scalar(
-                select(orm.Staff).where(orm.Staff.db_role == func.session_user())
-            )
-            if staff is None or not staff.active:
-                self._engine = None
-                engine.dispose()
-                raise LoginFailed(LOGIN_REFUSED)
-            session = self._session_of(staff)
-            audit.record(uow, actor=session, action="login", entity="staff", entity_id=staff.id)
-            uow.commit()
-            return session
+        return session
 
     def logout(self) -> None:
+        """Log out; always succeeds, even when the server can no longer be reached."""
         if self._session is not None and self._engine is not None:
-            with self._unit_of_work() as uow:
-                audit.record(
-                    uow,
-                    actor=self._session,
-                    action="logout",
-                    entity="staff",
-                    entity_id=self._session.staff_id,
-                )
-                uow.commit()
+            try:
+                with self._unit_of_work() as uow:
+                    audit.record(
+                        uow,
+                        actor=self._session,
+                        action="logout",
+                        entity="staff",
+                        entity_id=self._session.staff_id,
+                    )
+                    uow.commit()
+            except DeskError as exc:
+                log.warning("Logout of %s not audited: %s", self._session.username, exc)
         self._session = None
         if self.backend == "postgresql" and self._engine is not None:
             self._engine.dispose()
@@ -316,6 +326,11 @@ def _lockout_policy(settings: dict[str, str]) -> LockoutPolicy:
         )
     except ValueError:
         return default
+
+
+def _has_tables(engine: Engine) -> bool:
+    with connect(engine) as conn:
+        return bool(inspect(conn).get_table_names())
 
 
 def _upgrade(engine: Engine, progress: Progress | None) -> SchemaState:

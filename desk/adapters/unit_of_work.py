@@ -6,7 +6,7 @@ from types import TracebackType
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from desk.adapters.database import describe_connection_error
@@ -35,10 +35,16 @@ class UnitOfWork:
         self._session = self._factory()
         self._wrote = False
         event.listen(self._session, "after_flush", self._mark_written)
+        event.listen(self._session, "do_orm_execute", self._note_statement)
         return self
 
     def _mark_written(self, *_args: object) -> None:
         self._wrote = True
+
+    def _note_statement(self, state: ORMExecuteState) -> None:
+        # A statement run directly (UPDATE … RETURNING, text()) is a write unless it is a SELECT.
+        if not state.is_select:
+            self._wrote = True
 
     def __exit__(
         self,
@@ -56,6 +62,9 @@ class UnitOfWork:
                     session.commit()
                 else:
                     session.rollback()
+            except DBAPIError as ending:
+                if exc is None:  # the connection died as the work ended: say so
+                    raise translate_error(self.engine, ending) from ending
             finally:
                 session.close()
         if isinstance(exc, DBAPIError | StaleDataError) and not isinstance(exc, DeskError):
@@ -89,6 +98,11 @@ def translate_error(engine: Engine, exc: Exception) -> DeskError | Exception:
             return PermissionRefused(
                 "The database refused this: your role is not allowed to do it. "
                 "Ask a supervisor or your administrator."
+            )
+        if sqlstate and sqlstate.startswith("22"):  # data exception: a value the server refuses
+            return DeskError(
+                "The database refused a value in this record (for example an unusual character "
+                "or a number out of range). Nothing was saved; your work is kept."
             )
         if sqlstate and sqlstate.startswith("P0"):  # raised by our own triggers
             message = str(exc.orig).strip().splitlines()[0]

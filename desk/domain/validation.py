@@ -42,11 +42,17 @@ class ValidationError(ValueError):
         return " ".join(self.errors.values())
 
 
+# Control characters (NUL from pasted PDFs and the like) that no database should store; tabs
+# and line breaks stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def normalise_text(value: str | None) -> str:
-    """NFC-normalise and strip; keeps emoji, right-to-left text and combining marks intact."""
+    """NFC-normalise, drop control characters and strip; keeps emoji, right-to-left text and
+    combining marks intact."""
     if value is None:
         return ""
-    return unicodedata.normalize("NFC", value).strip()
+    return _CONTROL.sub("", unicodedata.normalize("NFC", value)).strip()
 
 
 class Checker:

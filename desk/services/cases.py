@@ -502,7 +502,8 @@ class CaseService:
             return None
         if REFERENCE_PATTERN.match(query_text.upper()):
             return orm.Case.reference == query_text.upper()
-        words = _WORD.findall(query_text.casefold())[:8]
+        # lower(), not casefold(): the indexes lower-case too, and casefold turns ß into ss.
+        words = _WORD.findall(query_text.lower())[:8]
         if not words:
             return None
         if self._backend() == "postgresql":

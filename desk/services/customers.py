@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, or_, select, update
 
 from desk.adapters import orm
 from desk.adapters.unit_of_work import UnitOfWork
@@ -178,5 +179,14 @@ def _refresh_case_search_text(uow: UnitOfWork, customer: orm.Customer) -> None:
     from desk.services.cases import case_search_text
 
     uow.session.flush()
-    for case in uow.session.scalars(select(orm.Case).where(orm.Case.customer_id == customer.id)):
-        case.search_text = case_search_text(case, customer)
+    cases = uow.session.scalars(select(orm.Case).where(orm.Case.customer_id == customer.id)).all()
+    # A plain UPDATE, not the ORM's: the cases' own content did not change, so their versions
+    # must not move (an officer with one of them open would otherwise hit a false conflict).
+    table = cast(Table, orm.Case.__table__)
+    for case in cases:
+        uow.session.execute(
+            update(table)
+            .where(table.c.id == case.id)
+            .values(search_text=case_search_text(case, customer))
+        )
+    uow.session.expire_all()

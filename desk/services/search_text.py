@@ -17,7 +17,7 @@ def build_search_text(
 ) -> str:
     """Reference, customer name and identifiers, and the case's own words, space-joined.
 
-    The reference is also given without dashes so "C2026000123" and "2026-000123" both match.
+    The reference is also given split at its dashes, so "000123" or "2026-000123" find it.
     """
     parts = [reference, reference.replace("-", " "), customer_name, customer_number]
     parts.extend(identifiers)

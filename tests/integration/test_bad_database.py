@@ -29,3 +29,19 @@ def test_a_file_that_is_not_a_database_is_explained_and_left_alone(tmp_path: Pat
     with pytest.raises(DatabaseUnavailable, match="could not be opened"):
         Desk.open(f"sqlite:///{path}")
     assert path.read_text() == "my shopping list"
+
+
+def test_another_programs_sqlite_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    path = tmp_path / "invoices.sqlite3"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total TEXT)")
+        conn.execute("INSERT INTO invoices (total) VALUES ('12.50')")
+        conn.commit()
+    with pytest.raises(DatabaseUnavailable, match="another program's data"):
+        Desk.open(f"sqlite:///{path}")
+    with closing(sqlite3.connect(path)) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert tables == ["invoices"]

@@ -304,3 +304,39 @@ def test_a_refused_status_change_leaves_the_whole_save_unwritten(desk: Desk) -> 
         EventKind.STATUS_CHANGED,
         EventKind.CHANGED,
     ]
+
+
+def test_names_with_sharp_s_and_dotted_i_are_found_as_typed(desk: Desk) -> None:
+    customer = new_customer(desk, name=f"Jürgen Großmann {unique_word()}")
+    view = desk.cases.create(walk_in_case(desk, customer.id, "Straße in İstanbul Kaplanoğlu"))
+    for text in ("Großmann", "straße", "Kaplanoğlu"):
+        rows = desk.cases.list(CaseQuery(scope=CaseScope.ALL, text=text)).rows
+        assert view.id in [r.id for r in rows], text
+
+
+def test_pasted_control_characters_are_dropped_not_refused(desk: Desk) -> None:
+    customer = new_customer(desk)
+    view = desk.cases.create(walk_in_case(desk, customer.id, "From the PDF:\x00 bill\x07 wrong\n"))
+    assert desk.cases.get(view.id).details.customer_words == "From the PDF: bill wrong"
+
+
+def test_editing_a_customer_does_not_make_their_open_cases_conflict(desk: Desk) -> None:
+    customer = new_customer(desk)
+    view = desk.cases.create(walk_in_case(desk, customer.id, "phone change"))
+    desk.customers.update(
+        customer.id,
+        CustomerDetails(
+            full_name=customer.full_name + " Jr",
+            customer_number=customer.customer_number,
+            phone="+1 555 0199 0000",
+        ),
+    )
+    assert desk.cases.get(view.id).version == view.version
+    saved = desk.cases.update(
+        view.id,
+        walk_in_case(desk, customer.id, "phone change, edited"),
+        expected_version=view.version,
+    )
+    assert saved.version == view.version + 1
+    rows = desk.cases.list(CaseQuery(scope=CaseScope.ALL, text=customer.full_name + " Jr")).rows
+    assert view.id in [r.id for r in rows]

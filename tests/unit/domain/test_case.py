@@ -149,3 +149,8 @@ def test_bad_customer_details_name_each_field() -> None:
         "phone",
         "email",
     }
+
+
+def test_control_characters_are_dropped_but_line_breaks_kept() -> None:
+    case = CaseDetails(customer_id=1, customer_words="a\x00b\x1bc\nd\te").validate()
+    assert case.customer_words == "abc\nd\te"
