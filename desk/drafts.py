@@ -1,6 +1,9 @@
 """Unsaved case forms kept on disk, so a crash or a closed window never loses what was typed.
 
-A draft is the form's state as plain JSON, keyed by the form's client uuid. Writes are atomic
+A draft is the form's state as plain JSON, keyed by the form's client uuid. A draft belongs to
+one database and one user: the form records both (``database_key`` of the URL without its
+password, and the username), and only drafts of the same database and user are offered back, since
+the ids in a draft mean something else, or nothing, anywhere else. Writes are atomic
 (temporary file + ``os.replace``) so a half-written draft never replaces a good one, and a file
 that cannot be read is moved aside rather than stopping the application from starting.
 """
@@ -8,6 +11,7 @@ that cannot be read is moved aside rather than stopping the application from sta
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import os
@@ -22,6 +26,22 @@ log = logging.getLogger(__name__)
 _SUFFIX = ".json"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 FORMAT_VERSION = 1
+
+
+def database_key(database_url: str) -> str:
+    """A stable, password-free identity of a database, for telling whose drafts are whose."""
+    try:
+        from desk.config import strip_password
+
+        url = strip_password(database_url)
+    except Exception:  # not a URL SQLAlchemy can parse: drop anything that looks like a password
+        url = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1@", database_url)
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
+
+
+def draft_scope(database: str, username: str) -> str:
+    """A short tag for draft file names, so two users' drafts of one case never overwrite."""
+    return hashlib.sha256(f"{database}\n{username}".encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -79,6 +99,15 @@ class DraftStore:
                 self._move_aside(path, exc)
         drafts.sort(key=lambda d: d.saved_at, reverse=True)
         return drafts
+
+    def load_for(self, *, database: str, username: str) -> list[Draft]:
+        """The drafts written on this database by this user, newest first. Drafts of other
+        databases or users (and old drafts that do not say whose they are) are left alone."""
+        return [
+            d
+            for d in self.load_all()
+            if d.data.get("database") == database and d.data.get("username") == username
+        ]
 
     def load(self, draft_id: str) -> Draft | None:
         path = self._path(draft_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import logging
 import uuid
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -39,27 +38,26 @@ from desk.domain.model import (
     CaseKind,
     CaseStatus,
     Channel,
-    ContactMethod,
     EventKind,
-    IdentifierKind,
     Priority,
     ResolutionMethod,
 )
 from desk.domain.validation import ValidationError
 from desk.domain.wording import confirm_back_summary, find_promises, promise_message
-from desk.drafts import DraftStore
+from desk.drafts import DraftStore, draft_scope
 from desk.services.dto import CaseView, CustomerSummary, ReferenceData, StaffSession
+from desk.services.errors import DeskError
 from ui.customer_editor import CustomerEditor
 from ui.entry_dialog import EntryDialog
 from ui.labels import contact_phrase, label, local_time
-from ui.operations import Operations
+from ui.operations import Operations, bug_message, is_user_error
 from ui.slip import print_slip, save_slip_pdf
 from ui.transactions import TransactionsEditor
 from ui.widgets import FieldError, TextBox, enum_data, set_role
 
 log = logging.getLogger(__name__)
 
-DRAFT_FORMAT = 1
+DRAFT_FORMAT = 2  # 2: drafts say whose (database, username) they are; cases by uuid
 AUTOSAVE_INTERVAL_MS = 3000
 DRAFT_DEBOUNCE_MS = 800
 SEARCH_DEBOUNCE_MS = 200
@@ -79,30 +77,25 @@ _TEXT_FIELDS = (
 )
 
 
-def _customer_to_dict(customer: CustomerSummary) -> dict[str, Any]:
-    data = asdict(customer)
-    data["identifiers"] = {kind.value: value for kind, value in customer.identifiers.items()}
-    data["preferred_contact_method"] = (
-        customer.preferred_contact_method.value if customer.preferred_contact_method else None
-    )
-    return data
+def _customer_ref(customer: CustomerSummary) -> dict[str, Any]:
+    """What a draft keeps of the customer: the id, and enough to check it is still them."""
+    return {
+        "id": customer.id,
+        "full_name": customer.full_name,
+        "customer_number": customer.customer_number,
+    }
 
 
-def _customer_from_dict(data: dict[str, Any]) -> CustomerSummary:
-    method = data.get("preferred_contact_method")
-    return CustomerSummary(
-        id=int(data["id"]),
-        full_name=str(data.get("full_name", "")),
-        customer_number=str(data.get("customer_number", "")),
-        identifiers={
-            IdentifierKind(k): str(v) for k, v in dict(data.get("identifiers", {})).items()
-        },
-        phone=str(data.get("phone", "")),
-        email=str(data.get("email", "")),
-        address=str(data.get("address", "")),
-        preferred_contact_method=ContactMethod(method) if method else None,
-        preferred_language=str(data.get("preferred_language", "")),
-    )
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+_IDENTITY_KEYS = ("format", "client_uuid", "case_id", "case_uuid", "reference", "base_version")
+
+
+def _content(state: dict[str, Any]) -> dict[str, Any]:
+    """The part of the form's state the officer typed (not which case or version it is)."""
+    return {k: v for k, v in state.items() if k not in _IDENTITY_KEYS}
 
 
 def _customer_line(customer: CustomerSummary) -> str:
@@ -148,6 +141,7 @@ class CaseForm(QWidget):
         session: StaffSession | None,
         *,
         drafts: DraftStore | None = None,
+        database_key: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -155,6 +149,19 @@ class CaseForm(QWidget):
         self.reference = reference
         self.session = session
         self.drafts = drafts
+        # Whose drafts these are: one database (its key, no password) and one officer.
+        self.database_key = database_key
+        who = ops.desk.session if ops.desk is not None else None
+        who = who or session
+        self.username = who.username if who is not None else ""
+        # The version of the stored case the officer's edits started from: every save is
+        # checked against it, so a colleague's change in between is never overwritten unseen.
+        self._base_version: int | None = None
+        self._saving = False
+        self._sent: dict[str, Any] | None = None
+        self._generation = 0  # moves on whenever the form shows another case
+        self._save_generation = 0
+        self._saving_draft_id = ""
         self.setObjectName("caseForm")
         self.view: CaseView | None = None
         self.customer: CustomerSummary | None = None
@@ -210,7 +217,7 @@ class CaseForm(QWidget):
         self.status = QComboBox()
         self.status.setObjectName("status")
         self.status.setAccessibleName(self.tr("Case status"))
-        self.status_label = self._label(self.tr("Stat&us:"), self.status)
+        self.status_label = self._label(self.tr("S&tatus:"), self.status)
         self.banner = QLabel()
         self.banner.setObjectName("savedBanner")
         self.banner.setProperty("role", "hint")
@@ -243,7 +250,7 @@ class CaseForm(QWidget):
         self.customer_chosen.setObjectName("customerChosen")
         self.customer_chosen.setWordWrap(True)
         self.customer_chosen.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.new_customer_button = QPushButton(self.tr("&New customer…"))
+        self.new_customer_button = QPushButton(self.tr("New customer…"))
         self.new_customer_button.setObjectName("newCustomerButton")
         self.new_customer_button.setAccessibleName(self.tr("Add a new customer"))
         self.customer_editor = CustomerEditor(self.ops)
@@ -292,28 +299,28 @@ class CaseForm(QWidget):
         grid = QGridLayout(case_group)
         grid.addWidget(self._label(self.tr("&Kind:"), self.kind), 0, 0)
         grid.addWidget(self.kind, 0, 1)
-        grid.addWidget(self._label(self.tr("C&hannel:"), self.channel), 0, 2)
+        grid.addWidget(self._label(self.tr("Ch&annel:"), self.channel), 0, 2)
         grid.addWidget(self.channel, 0, 3)
         grid.addWidget(self._label(self.tr("P&riority:"), self.priority), 0, 4)
         grid.addWidget(self.priority, 0, 5)
         grid.addWidget(self._label(self.tr("Categor&y:"), self.category), 1, 0)
         grid.addWidget(self._with_error("category", self.category), 1, 1, 1, 2)
-        grid.addWidget(self._label(self.tr("Subcate&gory:"), self.subcategory), 1, 3)
+        grid.addWidget(self._label(self.tr("Subcategory:"), self.subcategory), 1, 3)
         grid.addWidget(self.subcategory, 1, 4, 1, 2)
         self.social_box = QWidget()
         self.social_box.setObjectName("socialMediaFields")
         social = QFormLayout(self.social_box)
         social.setContentsMargins(0, 0, 0, 0)
         social.addRow(
-            self._label(self.tr("Pla&tform:"), self.social_platform),
+            self._label(self.tr("Platform:"), self.social_platform),
             self._with_error("social_platform", self.social_platform),
         )
         social.addRow(
-            self._label(self.tr("Hand&le:"), self.social_handle),
+            self._label(self.tr("Handle:"), self.social_handle),
             self._with_error("social_handle", self.social_handle),
         )
         social.addRow(
-            self._label(self.tr("Link to the p&ost:"), self.social_post_url),
+            self._label(self.tr("Link to the post:"), self.social_post_url),
             self._with_error("social_post_url", self.social_post_url),
         )
         grid.addWidget(self.social_box, 2, 0, 1, 6)
@@ -348,7 +355,7 @@ class CaseForm(QWidget):
             self._with_error("customer_expectation", self.customer_expectation),
         )
         story.addRow(
-            self._label(self.tr("Your un&derstanding:"), self.officer_understanding),
+            self._label(self.tr("Your u&nderstanding:"), self.officer_understanding),
             self._with_error("officer_understanding", self.officer_understanding),
         )
 
@@ -367,7 +374,7 @@ class CaseForm(QWidget):
         self.confirm_summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.confirm_summary.setFrameShape(QFrame.Shape.StyledPanel)
         self.confirm_summary.setStyleSheet("QLabel { background: #f3f7ff; padding: 8px; }")
-        self.customer_agreed = QCheckBox(self.tr("The customer &agreed with this summary"))
+        self.customer_agreed = QCheckBox(self.tr("The customer a&greed with this summary"))
         self.customer_agreed.setObjectName("customerAgreed")
         self.customer_agreed.setAccessibleName(self.tr("The customer agreed with this summary"))
         self.confirm_hint = QLabel()
@@ -407,7 +414,7 @@ class CaseForm(QWidget):
         self.promise_warning.setWordWrap(True)
         self.promise_warning.hide()
         self.customer_comfortable = QCheckBox(
-            self.tr("Customer is &comfortable with the next steps")
+            self.tr("Customer is comfortable with the next steps")
         )
         self.customer_comfortable.setObjectName("customerComfortable")
         self.customer_comfortable.setAccessibleName(
@@ -420,7 +427,7 @@ class CaseForm(QWidget):
         steps_group = QGroupBox(self.tr("Next steps"))
         steps = QFormLayout(steps_group)
         steps.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        steps.addRow(self._label(self.tr("Te&mplate:"), self.template), self.template)
+        steps.addRow(self._label(self.tr("Template:"), self.template), self.template)
         steps.addRow(
             self._label(self.tr("Next ste&ps:"), self.next_steps),
             self._with_error("next_steps", self.next_steps, self.promise_warning),
@@ -430,7 +437,7 @@ class CaseForm(QWidget):
         comfortable_row.addWidget(self.comfortable_hint, 1)
         steps.addRow("", comfortable_row)
         steps.addRow(
-            self._label(self.tr("Actions agr&eed:"), self.actions_agreed),
+            self._label(self.tr("Actions agreed:"), self.actions_agreed),
             self._with_error("actions_agreed", self.actions_agreed),
         )
 
@@ -451,11 +458,11 @@ class CaseForm(QWidget):
         referral = QFormLayout(referral_group)
         referral.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         referral.addRow(
-            self._label(self.tr("Re&fer to team:"), self.referral_team),
+            self._label(self.tr("Refer to tea&m:"), self.referral_team),
             self._with_error("referral_team", self.referral_team),
         )
         referral.addRow(
-            self._label(self.tr("Reas&on:"), self.referral_reason),
+            self._label(self.tr("Reason:"), self.referral_reason),
             self._with_error("referral_reason", self.referral_reason),
         )
         referral.addRow("", self.assigned_label)
@@ -473,15 +480,15 @@ class CaseForm(QWidget):
         resolution = QFormLayout(resolution_group)
         resolution.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         resolution.addRow(
-            self._label(self.tr("Reso&lution:"), self.resolution),
+            self._label(self.tr("R&esolution:"), self.resolution),
             self._with_error("resolution", self.resolution),
         )
         resolution.addRow(
-            self._label(self.tr("How resol&ved:"), self.resolution_method),
+            self._label(self.tr("How resolved:"), self.resolution_method),
             self._with_error("resolution_method", self.resolution_method),
         )
         resolution.addRow(
-            self._label(self.tr("Root cause:"), self.root_cause),
+            self._label(self.tr("R&oot cause:"), self.root_cause),
             self._with_error("root_cause", self.root_cause),
         )
 
@@ -669,7 +676,17 @@ class CaseForm(QWidget):
 
     @property
     def draft_id(self) -> str:
-        return str(self.view.uuid if self.view is not None else self.client_uuid)
+        case = self.view.uuid if self.view is not None else self.client_uuid
+        return f"{case}-{draft_scope(self.database_key, self.username)}"
+
+    @property
+    def is_saving(self) -> bool:
+        return self._saving
+
+    @property
+    def base_version(self) -> int | None:
+        """The stored version the edits on the form started from (None for a new case)."""
+        return self._base_version
 
     def _edited(self) -> None:
         if self._filling:
@@ -695,8 +712,10 @@ class CaseForm(QWidget):
     def new_case(self) -> None:
         """An empty form for the next customer."""
         self._filling = True
+        self._generation += 1
         try:
             self.view = None
+            self._base_version = None
             self.client_uuid = uuid.uuid4()
             self.set_customer(None)
             self.customer_search.clear()
@@ -1032,12 +1051,19 @@ class CaseForm(QWidget):
     # --- saving --------------------------------------------------------------------------
 
     def save(self) -> None:
+        """Ctrl+S. Ignored while a save is running (the button is disabled, the key is not)."""
+        if self._saving:
+            return
         details = self.validate()
         if details is None:
             return
         team = self.referral_team.currentData()
         reason = self.referral_reason.text().strip()
+        self._saving = True
         self.save_button.setEnabled(False)
+        self._sent = _content(self.form_state())
+        self._save_generation = self._generation
+        self._saving_draft_id = self.draft_id
         if self.view is None:
             client_uuid = self.client_uuid
             self.ops.write(
@@ -1054,18 +1080,20 @@ class CaseForm(QWidget):
             )
             return
         view = self.view
+        expected = self._base_version if self._base_version is not None else view.version
         status = enum_data(self.status, CaseStatus)
-
-        def update(d: Any) -> CaseView:
-            result: CaseView = d.cases.update(view.id, details, expected_version=view.version)
-            if status is not None and status != result.status:
-                result = d.cases.change_status(view.id, status)
-            if team is not None and team != result.assigned_team_id:
-                result = d.cases.refer(view.id, team_id=team, reason=reason)
-            return result
-
+        new_status = status if status is not None and status != view.status else None
+        refer = team if team is not None and team != view.assigned_team_id else None
+        # Fields, status and referral in one transaction: all saved, or nothing.
         self.ops.write(
-            update,
+            lambda d: d.cases.save(
+                view.id,
+                details,
+                expected_version=expected,
+                status=new_status,
+                refer_to_team_id=refer,
+                referral_reason=reason if refer is not None else "",
+            ),
             on_success=self._saved,
             on_error=self._save_failed,
             owner=self,
@@ -1073,12 +1101,26 @@ class CaseForm(QWidget):
         )
 
     def _saved(self, view: CaseView) -> None:
+        self._saving = False
         self.save_button.setEnabled(True)
-        old_draft = self.draft_id
+        sent, self._sent = self._sent, None
+        old_draft = self._saving_draft_id
+        if self._save_generation != self._generation:
+            # The officer moved on to another case while this one was saving: leave the form.
+            if self.drafts is not None:
+                self.drafts.discard(old_draft)
+                self.drafts.discard(f"{view.uuid}-{draft_scope(self.database_key, self.username)}")
+            self.message.emit(self.tr("Saved {reference}").format(reference=view.reference))
+            self.saved.emit(view)
+            return
+        later = self.form_state()
+        typed_on = sent is not None and _content(later) != sent
+        customer = self.customer
         self.show_case(view)
         if self.drafts is not None:
             self.drafts.discard(old_draft)
-            self.drafts.discard(str(view.uuid))
+            if not typed_on:
+                self.drafts.discard(self.draft_id)
         text = self.tr("Saved {reference}").format(reference=view.reference)
         self.banner.setText(
             self.tr(
@@ -1087,24 +1129,38 @@ class CaseForm(QWidget):
             ).format(reference=view.reference)
         )
         self.banner.show()
+        if typed_on:
+            # What was typed while saving goes back on top of the saved case, still unsaved.
+            self._fill(later, customer)
+            self._dirty = True
+            self.save_draft()
+            text = self.tr(
+                "Saved {reference}; what you typed since is not saved yet (Ctrl+S)."
+            ).format(reference=view.reference)
+            self.banner.setText(text)
         self.message.emit(text)
         self.scroll_area.verticalScrollBar().setValue(0)
         self.saved.emit(view)
-        self.print_button.setFocus()
+        if not typed_on:
+            self.print_button.setFocus()
 
     def _save_failed(self, exc: BaseException) -> None:
+        self._saving = False
+        self._sent = None
         self.save_button.setEnabled(True)
         if isinstance(exc, ValidationError):
             self.show_errors(dict(exc.errors))
             return
         # Everything stays on the form; the message says what to do.
-        self.general_error.show_message(str(exc))
+        text = str(exc) if is_user_error(exc) else bug_message()
+        self.general_error.show_message(text)
         self.scroll_area.ensureWidgetVisible(self.general_error)
-        self.message.emit(str(exc))
+        self.message.emit(text)
 
     # --- showing a stored case -----------------------------------------------------------
 
     def open_case(self, case_id: int) -> None:
+        self._generation += 1
         self.ops.query(
             lambda d: d.cases.get(case_id),
             on_success=self.show_case,
@@ -1118,6 +1174,7 @@ class CaseForm(QWidget):
         self._filling = True
         try:
             self.view = view
+            self._base_version = view.version
             self.customer_editor.hide()
             self.set_customer(view.customer)
             self.customer_search.setText(view.customer.full_name)
@@ -1202,17 +1259,24 @@ class CaseForm(QWidget):
         self.ops.write(
             lambda d: d.cases.add_entry(case_id, kind=kind, text=entry_text, channel=channel),
             on_success=self._entry_added,
-            on_error=lambda exc: self.general_error.show_message(str(exc)),
+            on_error=lambda exc: self.general_error.show_message(
+                str(exc) if is_user_error(exc) else bug_message()
+            ),
             owner=self,
             label=self.tr("Adding to the case…"),
         )
 
     def _entry_added(self, view: CaseView) -> None:
         if self._dirty:
-            # Keep what the officer is typing; only the timeline and version move on.
+            # Keep what the officer is typing; only the timeline moves on. The edits still
+            # started from the version they were made on, so a colleague's change in between
+            # is reported as a conflict on Save rather than overwritten.
             state = self.form_state()
+            base = self._base_version
+            customer = self.customer
             self.show_case(view)
-            self.restore_state(state, load_case=False)
+            self._fill(state, customer)
+            self._base_version = base
             self._dirty = True
         else:
             self.show_case(view)
@@ -1254,13 +1318,17 @@ class CaseForm(QWidget):
     # --- drafts --------------------------------------------------------------------------
 
     def form_state(self) -> dict[str, Any]:
-        """Everything typed, as plain JSON values (for the draft file)."""
+        """Everything typed, as plain JSON values (for the draft file), with whose it is."""
         state: dict[str, Any] = {
             "format": DRAFT_FORMAT,
+            "database": self.database_key,
+            "username": self.username,
             "client_uuid": str(self.client_uuid),
             "case_id": self.view.id if self.view else None,
+            "case_uuid": str(self.view.uuid) if self.view else None,
+            "base_version": self._base_version if self.view else None,
             "reference": self.view.reference if self.view else "",
-            "customer": _customer_to_dict(self.customer) if self.customer else None,
+            "customer": _customer_ref(self.customer) if self.customer else None,
             "customer_search": self.customer_search.text(),
             "kind": self.kind.currentData(),
             "channel": self.channel.currentData(),
@@ -1281,29 +1349,120 @@ class CaseForm(QWidget):
             state[name] = getattr(self, name).text()
         return state
 
-    def restore_state(self, state: dict[str, Any], *, load_case: bool = True) -> None:
-        """Put a draft back on the form (loading the stored case first if it was one)."""
+    def restore_state(self, state: dict[str, Any], *, draft_id: str | None = None) -> None:
+        """Put a draft back on the form. The stored case and the customer are fetched again
+        and checked against the draft (same case uuid, same customer name); what no longer
+        matches is left out with a message, the typed text always comes back."""
+        self._generation += 1
         case_id = state.get("case_id")
-        if case_id and load_case:
-            self.ops.query(
-                lambda d: d.cases.get(int(case_id)),
-                on_success=lambda view: self._restore_over(view, state),
-                owner=self,
-                label=self.tr("Opening the case…"),
-            )
-            return
-        self._filling = True
-        try:
-            if not case_id:
+        customer = state.get("customer") or None
+        customer_id = customer.get("id") if isinstance(customer, dict) else None
+
+        def fetch(d: Any) -> tuple[CaseView | None, CustomerSummary | None]:
+            view: CaseView | None = None
+            found: CustomerSummary | None = None
+            if case_id:
+                try:
+                    view = d.cases.get(int(case_id))
+                except DeskError:
+                    view = None
+            if customer_id is not None:
+                try:
+                    found = d.customers.get(int(customer_id))
+                except DeskError:
+                    found = None
+            return view, found
+
+        generation = self._generation
+
+        def fetched(result: tuple[CaseView | None, CustomerSummary | None]) -> None:
+            if generation == self._generation:
+                self._restore_fetched(state, result[0], result[1], draft_id)
+
+        def failed(_exc: BaseException) -> None:
+            if generation == self._generation:
+                self._restore_fetched(state, None, None, draft_id)
+
+        self.ops.query(
+            fetch,
+            on_success=fetched,
+            on_error=failed,
+            owner=self,
+            label=self.tr("Opening the case…"),
+        )
+
+    def _restore_fetched(
+        self,
+        state: dict[str, Any],
+        view: CaseView | None,
+        customer: CustomerSummary | None,
+        draft_id: str | None,
+    ) -> None:
+        notes: list[str] = []
+        if state.get("case_id"):
+            if view is None or str(view.uuid) != str(state.get("case_uuid")):
+                view = None
+                notes.append(
+                    self.tr(
+                        "The case {reference} of this draft is not in this database any more; "
+                        "it is restored as a new case."
+                    ).format(reference=state.get("reference") or "")
+                )
+        else:
+            view = None
+        wanted = state.get("customer") or None
+        customer_note = ""
+        if isinstance(wanted, dict):
+            if customer is None or not _same_name(
+                customer.full_name, str(wanted.get("full_name", ""))
+            ):
+                customer = None
+                customer_note = self.tr(
+                    "The customer {name} of this draft could not be found again: "
+                    "find the customer before saving."
+                ).format(name=wanted.get("full_name", ""))
+        else:
+            customer = None
+        if view is not None:
+            self.show_case(view)
+            base = state.get("base_version")
+            self._base_version = base if isinstance(base, int) else view.version
+        else:
+            self._filling = True
+            try:
                 self.view = None
+                self._base_version = None
                 self._show_status_choices(None)
+                self.assigned_label.clear()
+                self.banner.hide()
+                self.clear_errors()
                 self.reference_label.setText(self.tr("New case (restored draft)"))
                 try:
                     self.client_uuid = uuid.UUID(str(state.get("client_uuid")))
                 except ValueError:
                     self.client_uuid = uuid.uuid4()
-            customer = state.get("customer")
-            self.set_customer(_customer_from_dict(customer) if customer else None)
+            finally:
+                self._filling = False
+            self.caseShown.emit(None)
+        self._fill(state, customer)
+        self._dirty = True
+        self._draft_pending = False
+        if customer_note:
+            self.field_errors["customer"].show_message(customer_note)
+            notes.append(customer_note)
+        if notes:
+            self.general_error.show_message(" ".join(notes))
+        if draft_id is not None and self.drafts is not None and draft_id != self.draft_id:
+            # Now kept under its new identity (a new case, or this user's own draft name).
+            self.save_draft()
+            self.drafts.discard(draft_id)
+        self.message.emit(" ".join([self.tr("Unsaved case restored."), *notes]))
+
+    def _fill(self, state: dict[str, Any], customer: CustomerSummary | None) -> None:
+        """Put typed values back on the form (the case shown, if any, stays as it is)."""
+        self._filling = True
+        try:
+            self.set_customer(customer)
             self.customer_search.setText(str(state.get("customer_search", "")))
             _select_data(self.kind, CaseKind(state.get("kind", CaseKind.COMPLAINT.value)))
             _select_data(self.channel, Channel(state.get("channel", Channel.WALK_IN.value)))
@@ -1336,13 +1495,6 @@ class CaseForm(QWidget):
             self.update_summary()
         finally:
             self._filling = False
-        self._dirty = True
-        self._draft_pending = False
-        self.message.emit(self.tr("Unsaved case restored."))
-
-    def _restore_over(self, view: CaseView, state: dict[str, Any]) -> None:
-        self.show_case(view)
-        self.restore_state(state, load_case=False)
 
     def has_content(self) -> bool:
         """Worth keeping as a draft: a customer or any text was entered."""

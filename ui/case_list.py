@@ -134,9 +134,9 @@ class CaseListWidget(QWidget):
         self.info.setObjectName("caseListInfo")
         self.info.setProperty("role", "hint")
 
-        search_label = QLabel(self.tr("Searc&h:"))
+        search_label = QLabel(self.tr("Sea&rch:"))
         search_label.setBuddy(self.search)
-        scope_label = QLabel(self.tr("S&how:"))
+        scope_label = QLabel(self.tr("Sh&ow:"))
         scope_label.setBuddy(self.scope)
         top = QHBoxLayout()
         top.addWidget(scope_label)
@@ -146,7 +146,7 @@ class CaseListWidget(QWidget):
         filters = QHBoxLayout()
         for widget in (self.status, self.category, self.channel, self.kind):
             filters.addWidget(widget)
-        from_label = QLabel(self.tr("Opened &from:"))
+        from_label = QLabel(self.tr("Opened fro&m:"))
         from_label.setBuddy(self.date_from)
         to_label = QLabel(self.tr("&until:"))
         to_label.setBuddy(self.date_to)

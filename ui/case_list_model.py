@@ -16,7 +16,7 @@ from PySide6.QtCore import (
 
 from desk.services.dto import CasePage, CaseQuery, CaseRow, CaseSort, PageCursor
 from ui.labels import label, local_time
-from ui.operations import Operations
+from ui.operations import Operations, bug_message, is_user_error
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -120,7 +120,7 @@ class CaseListModel(QAbstractTableModel):
             return
         self._loading = False
         self._more = False
-        self.loadFailed.emit(str(exc))
+        self.loadFailed.emit(str(exc) if is_user_error(exc) else bug_message())
 
     # --- the table -----------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desk import config
-from ui.operations import Operations
+from ui.operations import Operations, bug_message, is_user_error
 
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
@@ -241,7 +241,7 @@ class ConnectionDialog(QDialog):
 
     def _test_failed(self, exc: BaseException) -> None:
         self.test_button.setEnabled(True)
-        self._set_result(str(exc), "error")
+        self._set_result(str(exc) if is_user_error(exc) else bug_message(), "error")
 
     def _set_result(self, text: str, role: str) -> None:
         self.test_result.setProperty("role", role)

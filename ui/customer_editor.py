@@ -20,7 +20,7 @@ from desk.domain.model import ContactMethod, IdentifierKind
 from desk.domain.validation import ValidationError
 from desk.services.dto import CustomerSummary
 from ui.labels import label
-from ui.operations import Operations
+from ui.operations import Operations, bug_message, is_user_error
 from ui.widgets import FieldError, enum_data
 
 
@@ -205,8 +205,10 @@ class CustomerEditor(QGroupBox):
         self.add_button.setEnabled(True)
         if isinstance(exc, ValidationError):
             self.show_errors(dict(exc.errors))
-        else:
+        elif is_user_error(exc):
             self.general_error.show_message(str(exc))
+        else:
+            self.general_error.show_message(bug_message())
 
     def _cancel(self) -> None:
         self.hide()

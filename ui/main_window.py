@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desk import config
-from desk.drafts import Draft, DraftStore
+from desk.drafts import Draft, DraftStore, database_key
 from desk.services.dto import CaseView, ReferenceData, StaffSession
 from ui.case_form import CaseForm
 from ui.case_list import CaseListWidget
@@ -50,6 +50,8 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.ops = ops
         self.database_url = database_url
+        # Drafts belong to one database: its URL without the password, hashed.
+        self.database_key = database_key(database_url)
         self.drafts = drafts if drafts is not None else DraftStore(config.drafts_dir())
         self.setObjectName("mainWindow")
         self.setWindowTitle(self.tr("Desk"))
@@ -292,7 +294,13 @@ class MainWindow(QMainWindow):
         self.reference = reference
         self.session = self.ops.desk.session if self.ops.desk else self.session
         self.case_list = CaseListWidget(self.ops, reference)
-        self.form = CaseForm(self.ops, reference, self.session, drafts=self.drafts)
+        self.form = CaseForm(
+            self.ops,
+            reference,
+            self.session,
+            drafts=self.drafts,
+            database_key=self.database_key,
+        )
         self.timeline = TimelineWidget()
         self.timeline_title = QLabel(self.tr("Timeline"))
         self.timeline_title.setProperty("role", "hint")
@@ -411,7 +419,8 @@ class MainWindow(QMainWindow):
             self._offer_drafts_when_ready = True
             return
         self._offer_drafts_when_ready = False
-        drafts = self.drafts.load_all()
+        # Only this database's drafts, and only this officer's: ids mean nothing elsewhere.
+        drafts = self.drafts.load_for(database=self.database_key, username=self.form.username)
         if not drafts:
             return
         self.ask_restore(drafts[0], remaining=len(drafts) - 1)
@@ -445,7 +454,7 @@ class MainWindow(QMainWindow):
             clicked = box.clickedButton()
             if clicked is restore and self.form is not None:
                 self.tabs.setCurrentIndex(0)
-                self.form.restore_state(draft.data)
+                self.form.restore_state(draft.data, draft_id=draft.draft_id)
             elif clicked is discard:
                 self.drafts.discard(draft.draft_id)
 

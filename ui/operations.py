@@ -9,7 +9,9 @@ refresh itself (the pattern of Anki's ``CollectionOp``/``QueryOp``).
 Errors come in two kinds. What the user or the environment caused (``DeskError``, the domain's
 ``ValidationError``, ``TransitionRefused`` and ``AmountError``) carries a message written for the
 person at the counter: it is handed to the caller's ``on_error`` or shown as is. Anything else is
-our bug: it is logged with its traceback and the user sees where the details are.
+our bug: it is logged with its traceback and the user sees where the details are; the caller's
+``on_error`` is called for it too (so the screen leaves its waiting state), and can tell it is a bug
+with ``is_user_error``.
 """
 
 from __future__ import annotations
@@ -29,9 +31,6 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 
-from desk.domain.money import AmountError
-from desk.domain.validation import ValidationError
-from desk.domain.workflow import TransitionRefused
 from desk.services.errors import DeskError
 
 if TYPE_CHECKING:
@@ -39,17 +38,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    DeskError,
-    ValidationError,
-    TransitionRefused,
-    AmountError,
-)
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions whose message is meant for the user. The domain modules are imported on
+    first use, not at start-up (the login window is shown before any of them is needed)."""
+    from desk.domain.money import AmountError
+    from desk.domain.validation import ValidationError
+    from desk.domain.workflow import TransitionRefused
+
+    return (DeskError, ValidationError, TransitionRefused, AmountError)
 
 
 def is_user_error(exc: BaseException) -> bool:
     """True when the exception's message is meant for the user (not a bug of ours)."""
-    return isinstance(exc, USER_ERRORS)
+    return isinstance(exc, user_errors())
 
 
 def log_file_path() -> Path:
@@ -349,6 +351,10 @@ class Operations(QObject):
             return
         log.error("Unexpected error in an operation:\n%s", tb_text)
         self.errorReported.emit(bug_message(), True)
+        # The screen that asked must still hear of it, or it stays waiting (Save disabled, a
+        # list "loading" forever); it tells a bug from a refusal with ``is_user_error``.
+        if on_error is not None:
+            self._guarded(on_error, exc)
 
     def _set_cursor(self) -> None:
         if not self._cursor_overridden and isinstance(QCoreApplication.instance(), QGuiApplication):

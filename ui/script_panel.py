@@ -47,7 +47,7 @@ from desk.domain.scripts import (
     load_builtin_library,
     load_library,
 )
-from ui.operations import Operations
+from ui.operations import Operations, bug_message, is_user_error
 
 log = logging.getLogger(__name__)
 
@@ -287,8 +287,9 @@ class ScriptPanel(QWidget):
 
     def _load_failed(self, exc: BaseException) -> None:
         log.error("The guided scripts could not be loaded: %s", exc)
+        error = str(exc) if is_user_error(exc) else bug_message()
         self.library_message.setText(
-            self.tr("The guided scripts could not be loaded: {error}").format(error=exc)
+            self.tr("The guided scripts could not be loaded: {error}").format(error=error)
         )
         self.library_message.show()
 

@@ -119,7 +119,7 @@ class TransactionsEditor(QWidget):
         header.addSpacing(70)
         self.rows_box = QVBoxLayout()
         self.rows_box.setSpacing(4)
-        self.add_button = QPushButton(self.tr("Add &transaction"))
+        self.add_button = QPushButton(self.tr("Ad&d transaction"))
         self.add_button.setObjectName("addTransactionButton")
         self.add_button.setAccessibleName(self.tr("Add a transaction"))
         self.add_button.clicked.connect(lambda: self.add_row())

@@ -68,3 +68,23 @@ def test_missing_directory_means_no_drafts(tmp_path: Path) -> None:
 def test_draft_id_cannot_escape_the_directory(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         DraftStore(tmp_path).save("../evil", {})
+
+
+def test_database_key_ignores_the_password_and_tells_databases_apart() -> None:
+    from desk.drafts import database_key
+
+    with_password = database_key("postgresql+psycopg://officer:s3cret@db.example/desk")
+    assert with_password == database_key("postgresql+psycopg://officer@db.example/desk")
+    assert "s3cret" not in with_password
+    assert with_password != database_key("postgresql+psycopg://officer@db.example/other")
+    assert database_key("sqlite:///a.db") != database_key("sqlite:///b.db")
+
+
+def test_drafts_are_offered_only_to_their_database_and_user(tmp_path: Path) -> None:
+    store = DraftStore(tmp_path)
+    store.save("mine", {"database": "db1", "username": "ann", "v": 1})
+    store.save("other-db", {"database": "db2", "username": "ann", "v": 2})
+    store.save("other-user", {"database": "db1", "username": "bob", "v": 3})
+    store.save("unowned", {"v": 4})
+    assert [d.draft_id for d in store.load_for(database="db1", username="ann")] == ["mine"]
+    assert len(store.load_all()) == 4, "the others are kept, only not offered here"
