@@ -259,9 +259,7 @@ class Desk:
                 if staff is None or not staff.active:
                     raise LoginFailed(LOGIN_REFUSED)
                 session = self._session_of(staff)
-                audit.record(
-                    uow, actor=session, action="login", entity="staff", entity_id=staff.id
-                )
+                audit.record(uow, actor=session, action="login", entity="staff", entity_id=staff.id)
                 uow.commit()
         except BaseException:
             engine.dispose()  # nothing of this person's connection outlives a failed login

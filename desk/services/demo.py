@@ -92,121 +92,321 @@ class DemoSummary:
 # --- the organisation ----------------------------------------------------------------------------
 
 ROLES: tuple[tuple[str, int, str], ...] = (
-    ("Counter Officer", 1, "Handles routine contacts at the counter, by phone and in writing; "
-     "shows empathy, keeps records and settles what is within the officer limit."),
-    ("Senior Officer", 2, "Solves problems that do not fit the norm, spots service-recovery "
-     "situations and guides counter officers."),
-    ("Supervisor", 3, "Decides waivers and claims above an officer's authority, reviews decisions "
-     "on request and vets sensitive replies."),
+    (
+        "Counter Officer",
+        1,
+        "Handles routine contacts at the counter, by phone and in writing; "
+        "shows empathy, keeps records and settles what is within the officer limit.",
+    ),
+    (
+        "Senior Officer",
+        2,
+        "Solves problems that do not fit the norm, spots service-recovery "
+        "situations and guides counter officers.",
+    ),
+    (
+        "Supervisor",
+        3,
+        "Decides waivers and claims above an officer's authority, reviews decisions "
+        "on request and vets sensitive replies.",
+    ),
     ("Manager", 4, "Decides what is above a supervisor's limit and approves guideline changes."),
-    ("Administrator", 5, "Configures roles, authority limits, staff, centres, teams, categories "
-     "and service levels."),
+    (
+        "Administrator",
+        5,
+        "Configures roles, authority limits, staff, centres, teams, categories and service levels.",
+    ),
 )
 
 CENTRES: tuple[dict[str, str], ...] = (
-    {"code": "CEN", "name": "Central Service Centre",
-     "address": "1 Civic Square, Riverside, 4000", "phone": "+1 555 0100 1000",
-     "email": "central@cityservices.example.org",
-     "opening_hours": "Mon–Fri 08:30–17:00, Sat 09:00–12:00"},
-    {"code": "NTH", "name": "Northgate Service Centre",
-     "address": "48 Northgate Mall, Level 1, Northgate, 4012", "phone": "+1 555 0100 2000",
-     "email": "northgate@cityservices.example.org", "opening_hours": "Mon–Fri 09:00–17:00"},
-    {"code": "HBR", "name": "Harbourside Service Centre",
-     "address": "7 Wharf Street, Harbourside, 4020", "phone": "+1 555 0100 3000",
-     "email": "harbourside@cityservices.example.org",
-     "opening_hours": "Mon–Fri 08:00–16:30, Thu until 19:00"},
-    {"code": "WST", "name": "Westfield Library & Service Point",
-     "address": "220 Westfield Road, Westfield, 4031", "phone": "+1 555 0100 4000",
-     "email": "westfield@cityservices.example.org", "opening_hours": "Tue–Sat 09:30–16:00"},
+    {
+        "code": "CEN",
+        "name": "Central Service Centre",
+        "address": "1 Civic Square, Riverside, 4000",
+        "phone": "+1 555 0100 1000",
+        "email": "central@cityservices.example.org",
+        "opening_hours": "Mon–Fri 08:30–17:00, Sat 09:00–12:00",
+    },
+    {
+        "code": "NTH",
+        "name": "Northgate Service Centre",
+        "address": "48 Northgate Mall, Level 1, Northgate, 4012",
+        "phone": "+1 555 0100 2000",
+        "email": "northgate@cityservices.example.org",
+        "opening_hours": "Mon–Fri 09:00–17:00",
+    },
+    {
+        "code": "HBR",
+        "name": "Harbourside Service Centre",
+        "address": "7 Wharf Street, Harbourside, 4020",
+        "phone": "+1 555 0100 3000",
+        "email": "harbourside@cityservices.example.org",
+        "opening_hours": "Mon–Fri 08:00–16:30, Thu until 19:00",
+    },
+    {
+        "code": "WST",
+        "name": "Westfield Library & Service Point",
+        "address": "220 Westfield Road, Westfield, 4031",
+        "phone": "+1 555 0100 4000",
+        "email": "westfield@cityservices.example.org",
+        "opening_hours": "Tue–Sat 09:30–16:00",
+    },
 )
 
 TEAMS: tuple[str, ...] = (
-    "Billing", "Technical", "Legal", "Licensing", "Housing", "Roads & Parking", "Waste Services",
+    "Billing",
+    "Technical",
+    "Legal",
+    "Licensing",
+    "Housing",
+    "Roads & Parking",
+    "Waste Services",
 )
 
 # category -> (team, transaction prefix or "", subcategories)
 CATEGORIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
-    ("Billing", "Billing", "INV",
-     ("Overcharge", "Late fee", "Payment not received", "Direct debit", "Refund")),
-    ("Water & Sewer", "Technical", "WTR",
-     ("Leak", "Low pressure", "Water quality", "Meter reading", "Sewer blockage")),
+    (
+        "Billing",
+        "Billing",
+        "INV",
+        ("Overcharge", "Late fee", "Payment not received", "Direct debit", "Refund"),
+    ),
+    (
+        "Water & Sewer",
+        "Technical",
+        "WTR",
+        ("Leak", "Low pressure", "Water quality", "Meter reading", "Sewer blockage"),
+    ),
     ("Parking", "Roads & Parking", "PCN", ("Fines", "Permits", "Towing")),
-    ("Waste collection", "Waste Services", "",
-     ("Missed collection", "Bin replacement", "Bulky items", "Recycling")),
-    ("Licences & permits", "Licensing", "LIC",
-     ("Business licence", "Building permit", "Event permit", "Dog registration")),
+    (
+        "Waste collection",
+        "Waste Services",
+        "",
+        ("Missed collection", "Bin replacement", "Bulky items", "Recycling"),
+    ),
+    (
+        "Licences & permits",
+        "Licensing",
+        "LIC",
+        ("Business licence", "Building permit", "Event permit", "Dog registration"),
+    ),
     ("Rates / Property tax", "Billing", "RAT", ("Valuation", "Rebate", "Payment plan")),
     ("Roads & streets", "Technical", "", ("Pothole", "Streetlight", "Footpath", "Graffiti")),
     ("Housing", "Housing", "", ("Repairs", "Application", "Neighbour dispute")),
 )
 
 STREETS = (
-    "Acacia Avenue", "Banksia Street", "Bridge Road", "Canal Lane", "Cedar Court",
-    "Church Street", "Elm Grove", "Ferry Road", "Hillcrest Drive", "Jacaranda Way", "King Street",
+    "Acacia Avenue",
+    "Banksia Street",
+    "Bridge Road",
+    "Canal Lane",
+    "Cedar Court",
+    "Church Street",
+    "Elm Grove",
+    "Ferry Road",
+    "Hillcrest Drive",
+    "Jacaranda Way",
+    "King Street",
     "Lakeview Terrace",
-    "Market Street", "Mill Lane", "Ocean Parade", "Orchard Close", "Park Avenue", "Queen Street",
-    "Railway Parade", "Rose Crescent", "Station Street", "Victoria Road", "Wattle Place",
+    "Market Street",
+    "Mill Lane",
+    "Ocean Parade",
+    "Orchard Close",
+    "Park Avenue",
+    "Queen Street",
+    "Railway Parade",
+    "Rose Crescent",
+    "Station Street",
+    "Victoria Road",
+    "Wattle Place",
     "Willow Bend",
 )
 SUBURBS = (
-    "Riverside", "Northgate", "Harbourside", "Westfield", "Eastbrook", "Greenhill", "Kingsford",
-    "Millbrook", "Oakdale", "Southbank",
+    "Riverside",
+    "Northgate",
+    "Harbourside",
+    "Westfield",
+    "Eastbrook",
+    "Greenhill",
+    "Kingsford",
+    "Millbrook",
+    "Oakdale",
+    "Southbank",
 )
 MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 )
 
 # (first names, last names, language, weight)
 NAME_GROUPS: tuple[tuple[tuple[str, ...], tuple[str, ...], str, int], ...] = (
-    (("James", "Olivia", "Liam", "Emma", "Noah", "Charlotte", "William", "Amelia", "Jack",
-      "Grace", "Thomas", "Chloe", "Henry", "Ruby", "Samuel", "Isla", "Daniel", "Lucy", "Oliver",
-      "Hannah", "Michael", "Sophie", "Peter", "Margaret", "George", "Ellen"),
-     ("Smith", "Jones", "Williams", "Brown", "Taylor", "Wilson", "Martin", "Anderson",
-      "Thompson", "White", "Walker", "Harris", "Clarke", "Robinson", "Wright", "Mitchell",
-      "O'Brien", "Campbell", "Kelly", "Hughes", "Murphy", "Stewart"),
-     "English", 50),
-    (("José", "María", "Lucía", "Andrés", "Sofía", "Martín", "Valentina", "Raúl", "Inés"),
-     ("García", "Álvarez", "Fernández", "Muñoz", "Peña", "Ibáñez", "Rodríguez", "Gómez"),
-     "Spanish", 8),
-    (("Zoë", "François", "Amélie", "Léa", "Jérôme", "Chloé", "Noël", "Hélène"),
-     ("Lefèvre", "Girard", "Dubois", "Bérard", "Müller", "Schäfer", "Brontë"),
-     "French", 5),
-    (("Łukasz", "Zofia", "Paweł", "Małgorzata", "Jędrzej", "Agnieszka"),
-     ("Wójcik", "Kowalczyk", "Łęcki", "Dąbrowski", "Zieliński"),
-     "Polish", 4),
-    (("Lan", "Minh", "Thảo", "Hùng", "Phương", "Tuấn"),
-     ("Nguyễn", "Trần", "Lê", "Phạm", "Đặng"),
-     "Vietnamese", 5),
-    (("Wei", "Mei", "Jun", "Xiu", "Hao", "Ling"),
-     ("Chen", "Wang", "Li", "Zhang", "Liu", "Huang"),
-     "Mandarin", 6),
-    (("Aarav", "Priya", "Rohan", "Ananya", "Vikram", "Kavya"),
-     ("Patel", "Sharma", "Singh", "Iyer", "Reddy", "Nair"),
-     "Hindi", 6),
-    (("Aroha", "Tane", "Mere", "Wiremu"),
-     ("Ngata", "Parata", "Tūhoe", "Walker"),
-     "Māori", 2),
-    (("Søren", "Åsa", "Bjørn", "Ingrid"),
-     ("Kierkegård", "Sørensen", "Ødegaard", "Lindqvist"),
-     "Danish", 2),
-    (("محمد", "فاطمة", "أحمد", "ليلى", "يوسف", "مريم"),
-     ("العلي", "حداد", "منصور", "الخطيب", "ناصر"),
-     "Arabic", 4),
-    (("דוד", "שרה", "יוסף", "רחל", "אברהם"),
-     ("לוי", "כהן", "מזרחי", "פרץ"),
-     "Hebrew", 2),
+    (
+        (
+            "James",
+            "Olivia",
+            "Liam",
+            "Emma",
+            "Noah",
+            "Charlotte",
+            "William",
+            "Amelia",
+            "Jack",
+            "Grace",
+            "Thomas",
+            "Chloe",
+            "Henry",
+            "Ruby",
+            "Samuel",
+            "Isla",
+            "Daniel",
+            "Lucy",
+            "Oliver",
+            "Hannah",
+            "Michael",
+            "Sophie",
+            "Peter",
+            "Margaret",
+            "George",
+            "Ellen",
+        ),
+        (
+            "Smith",
+            "Jones",
+            "Williams",
+            "Brown",
+            "Taylor",
+            "Wilson",
+            "Martin",
+            "Anderson",
+            "Thompson",
+            "White",
+            "Walker",
+            "Harris",
+            "Clarke",
+            "Robinson",
+            "Wright",
+            "Mitchell",
+            "O'Brien",
+            "Campbell",
+            "Kelly",
+            "Hughes",
+            "Murphy",
+            "Stewart",
+        ),
+        "English",
+        50,
+    ),
+    (
+        ("José", "María", "Lucía", "Andrés", "Sofía", "Martín", "Valentina", "Raúl", "Inés"),
+        ("García", "Álvarez", "Fernández", "Muñoz", "Peña", "Ibáñez", "Rodríguez", "Gómez"),
+        "Spanish",
+        8,
+    ),
+    (
+        ("Zoë", "François", "Amélie", "Léa", "Jérôme", "Chloé", "Noël", "Hélène"),
+        ("Lefèvre", "Girard", "Dubois", "Bérard", "Müller", "Schäfer", "Brontë"),
+        "French",
+        5,
+    ),
+    (
+        ("Łukasz", "Zofia", "Paweł", "Małgorzata", "Jędrzej", "Agnieszka"),
+        ("Wójcik", "Kowalczyk", "Łęcki", "Dąbrowski", "Zieliński"),
+        "Polish",
+        4,
+    ),
+    (
+        ("Lan", "Minh", "Thảo", "Hùng", "Phương", "Tuấn"),
+        ("Nguyễn", "Trần", "Lê", "Phạm", "Đặng"),
+        "Vietnamese",
+        5,
+    ),
+    (
+        ("Wei", "Mei", "Jun", "Xiu", "Hao", "Ling"),
+        ("Chen", "Wang", "Li", "Zhang", "Liu", "Huang"),
+        "Mandarin",
+        6,
+    ),
+    (
+        ("Aarav", "Priya", "Rohan", "Ananya", "Vikram", "Kavya"),
+        ("Patel", "Sharma", "Singh", "Iyer", "Reddy", "Nair"),
+        "Hindi",
+        6,
+    ),
+    (("Aroha", "Tane", "Mere", "Wiremu"), ("Ngata", "Parata", "Tūhoe", "Walker"), "Māori", 2),
+    (
+        ("Søren", "Åsa", "Bjørn", "Ingrid"),
+        ("Kierkegård", "Sørensen", "Ødegaard", "Lindqvist"),
+        "Danish",
+        2,
+    ),
+    (
+        ("محمد", "فاطمة", "أحمد", "ليلى", "يوسف", "مريم"),
+        ("العلي", "حداد", "منصور", "الخطيب", "ناصر"),
+        "Arabic",
+        4,
+    ),
+    (("דוד", "שרה", "יוסף", "רחל", "אברהם"), ("לוי", "כהן", "מזרחי", "פרץ"), "Hebrew", 2),
 )
 _GROUP_WEIGHTS = tuple(itertools.accumulate(g[3] for g in NAME_GROUPS))
 
 STAFF_FIRST = (
-    "Alex", "Bianca", "Carlos", "Dana", "Elif", "Farid", "Gemma", "Hiro", "Ines", "Jonah", "Kiri",
-    "Leila", "Marcus", "Nadia", "Owen", "Priya", "Quentin", "Rosa", "Sione", "Tamsin", "Uma",
-    "Viktor", "Wendy", "Yusuf", "Zara",
+    "Alex",
+    "Bianca",
+    "Carlos",
+    "Dana",
+    "Elif",
+    "Farid",
+    "Gemma",
+    "Hiro",
+    "Ines",
+    "Jonah",
+    "Kiri",
+    "Leila",
+    "Marcus",
+    "Nadia",
+    "Owen",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sione",
+    "Tamsin",
+    "Uma",
+    "Viktor",
+    "Wendy",
+    "Yusuf",
+    "Zara",
 )
 STAFF_LAST = (
-    "Abbott", "Becker", "Castillo", "Dunn", "Evans", "Fischer", "Gupta", "Hale", "Ito", "Jensen",
-    "Khan", "Lopez", "Moreau", "Novak", "Okafor", "Pillai", "Quinn", "Reyes", "Santos", "Tanaka",
+    "Abbott",
+    "Becker",
+    "Castillo",
+    "Dunn",
+    "Evans",
+    "Fischer",
+    "Gupta",
+    "Hale",
+    "Ito",
+    "Jensen",
+    "Khan",
+    "Lopez",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Pillai",
+    "Quinn",
+    "Reyes",
+    "Santos",
+    "Tanaka",
 )
 
 # --- what customers say ------------------------------------------------------------------------
@@ -266,9 +466,7 @@ WORDS: dict[str, tuple[str, ...]] = {
         "My resident parking permit expired while I was waiting for the renewal letter.",
         "I need a visitor permit for my carer who comes every day.",
     ),
-    "Towing": (
-        "My car was towed from {street} during the street festival and nobody warned us.",
-    ),
+    "Towing": ("My car was towed from {street} during the street festival and nobody warned us.",),
     "Missed collection": (
         "Our recycling bin was missed again this week on {street}; that is the third time.",
         "The rubbish truck skipped our side of {street} and the bins are overflowing.",
@@ -277,9 +475,7 @@ WORDS: dict[str, tuple[str, ...]] = {
         "Our green bin was stolen and I need a replacement before collection day.",
         "The lid of my bin is broken and birds are tearing the bags open.",
     ),
-    "Bulky items": (
-        "I booked a bulky item pickup for an old fridge and nobody came.",
-    ),
+    "Bulky items": ("I booked a bulky item pickup for an old fridge and nobody came.",),
     "Recycling": (
         "I want to know what can go in the yellow recycling bin now; the leaflet is confusing.",
     ),
@@ -316,19 +512,13 @@ WORDS: dict[str, tuple[str, ...]] = {
         "unsafe.",
         "Three streetlights on {street} flicker all night.",
     ),
-    "Footpath": (
-        "The footpath on {street} is broken and my mother tripped with her walker.",
-    ),
-    "Graffiti": (
-        "Someone sprayed graffiti on the bus shelter in {street} again.",
-    ),
+    "Footpath": ("The footpath on {street} is broken and my mother tripped with her walker.",),
+    "Graffiti": ("Someone sprayed graffiti on the bus shelter in {street} again.",),
     "Repairs": (
         "The heating in my council flat has not worked since {month} and it is freezing.",
         "There is mould in the bathroom and the landlord repair request is still open.",
     ),
-    "Application": (
-        "I applied for housing assistance {days} days ago and have heard nothing.",
-    ),
+    "Application": ("I applied for housing assistance {days} days ago and have heard nothing.",),
     "Neighbour dispute": (
         "The neighbours play loud music every night until three in the morning.",
     ),
@@ -398,8 +588,13 @@ RESOLUTIONS = (
     "Permit issued and posted.",
 )
 ROOT_CAUSES = (
-    "Estimated meter reading.", "Payment allocated to the wrong account.", "Signage unclear.",
-    "Contractor missed the street.", "Ageing pipework.", "Form processed late.", "",
+    "Estimated meter reading.",
+    "Payment allocated to the wrong account.",
+    "Signage unclear.",
+    "Contractor missed the street.",
+    "Ageing pipework.",
+    "Form processed late.",
+    "",
 )
 SOCIAL = (
     ("Facebook", "https://facebook.example.com/cityservices/posts/{n}"),
@@ -469,7 +664,7 @@ def _reset_sequences(conn: Connection, tables: Sequence[Table]) -> None:
         conn.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"(SELECT coalesce(max(id), 0) + 1 FROM \"{table.name}\"), false)"
+                f'(SELECT coalesce(max(id), 0) + 1 FROM "{table.name}"), false)'
             )
         )
 
@@ -507,9 +702,7 @@ def _create_organisation(conn: Connection, rng: random.Random, password_hash: st
     if DEMO_SETTING in existing:
         conn.execute(update(SETTINGS).where(Setting.key == DEMO_SETTING).values(value="1"))
 
-    role_ids: dict[str, int] = dict(
-        conn.execute(select(Role.name, Role.id)).all()
-    )
+    role_ids: dict[str, int] = dict(conn.execute(select(Role.name, Role.id)).all())
     for name, rank, description in ROLES:
         if name not in role_ids:
             role_ids[name] = conn.execute(
@@ -683,15 +876,21 @@ _CONTACT_METHODS = tuple(ContactMethod)
 
 
 def _customer_rows(
-    rng: random.Random, first_id: int, first_seq: int, count: int, start: dt.datetime,
+    rng: random.Random,
+    first_id: int,
+    first_seq: int,
+    count: int,
+    start: dt.datetime,
     creators: list[int],
 ) -> Iterator[dict[str, Any]]:
     """New customers; the first few of each run are forced to show non-ASCII and RTL names."""
     forced = (9, 10, 1)  # Arabic, Hebrew, Spanish
     for i in range(count):
-        group = NAME_GROUPS[forced[i]] if i < len(forced) else NAME_GROUPS[
-            bisect.bisect_right(_GROUP_WEIGHTS, rng.randrange(_GROUP_WEIGHTS[-1]))
-        ]
+        group = (
+            NAME_GROUPS[forced[i]]
+            if i < len(forced)
+            else NAME_GROUPS[bisect.bisect_right(_GROUP_WEIGHTS, rng.randrange(_GROUP_WEIGHTS[-1]))]
+        )
         first, last, language = rng.choice(group[0]), rng.choice(group[1]), group[2]
         full_name = f"{first} {last}"
         seq = first_seq + i
@@ -846,7 +1045,8 @@ class _CaseFactory:
             if team_id is not None and r() < 0.5:
                 officer = None
         elif status is CaseStatus.AWAITING_DECISION or method in (
-            ResolutionMethod.ESCALATED, ResolutionMethod.NEEDS_APPROVAL
+            ResolutionMethod.ESCALATED,
+            ResolutionMethod.NEEDS_APPROVAL,
         ):
             officer = rng.choice(org.supervisors[centre])
 
@@ -954,7 +1154,9 @@ class _CaseFactory:
             if rng.random() < 0.5:
                 at = later(5 * 86_400)
                 event(
-                    EventKind.CONTACT, actor, "Called the customer to ask for more details.",
+                    EventKind.CONTACT,
+                    actor,
+                    "Called the customer to ask for more details.",
                     Channel.PHONE,
                 )
             if rng.random() < 0.4:
@@ -1083,15 +1285,17 @@ def generate_demo(
         org = _load_organisation(conn)
         customers_wanted = max(50, cases // 2) if new_org else cases // 2
         next_customer = _next_id(conn, CUSTOMERS)
-        customer_seq = conn.execute(
-            select(func.count()).select_from(CUSTOMERS)
-        ).scalar_one()
+        customer_seq = conn.execute(select(func.count()).select_from(CUSTOMERS)).scalar_one()
         pool: list[_CustomerInfo] = [
             (int(i), str(n), str(c or ""), ni, an, str(p))
             for i, n, c, ni, an, p in conn.execute(
                 select(
-                    Customer.id, Customer.full_name, Customer.customer_number,
-                    Customer.national_id, Customer.account_number, Customer.phone,
+                    Customer.id,
+                    Customer.full_name,
+                    Customer.customer_number,
+                    Customer.national_id,
+                    Customer.account_number,
+                    Customer.phone,
                 ).order_by(Customer.id)
             )
         ]
@@ -1104,7 +1308,11 @@ def generate_demo(
         event_id = _next_id(conn, CASE_EVENTS)
 
     customer_rows = _customer_rows(
-        rng, next_customer, customer_seq, customers_wanted, end - dt.timedelta(days=730),
+        rng,
+        next_customer,
+        customer_seq,
+        customers_wanted,
+        end - dt.timedelta(days=730),
         org.all_officers,
     )
     while True:
@@ -1114,8 +1322,14 @@ def generate_demo(
         with engine.begin() as conn:
             _Writer(conn).write(CUSTOMERS, chunk)
         pool.extend(
-            (r["id"], r["full_name"], r["customer_number"], r["national_id"],
-             r["account_number"], r["phone"])
+            (
+                r["id"],
+                r["full_name"],
+                r["customer_number"],
+                r["national_id"],
+                r["account_number"],
+                r["phone"],
+            )
             for r in chunk
         )
     if not pool and cases:
