@@ -305,8 +305,8 @@ class Desk:
     def reference_data(self) -> ReferenceData:
         return self.reference.load()
 
-    def _unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+    def _unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.engine, read_only=read_only)
 
     def _actor(self) -> StaffSession:
         if self._session is None:

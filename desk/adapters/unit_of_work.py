@@ -19,9 +19,20 @@ class UnitOfWork:
     Database failures leave as DeskError subclasses with a sentence a person can act on.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+        """``read_only``: a read that needs no transaction of its own. PostgreSQL runs it in
+        autocommit (no BEGIN/COMMIT round trips); SQLite takes a plain, shared BEGIN instead of
+        the writer's lock, so type-ahead and list pages never queue behind a save."""
         self.engine = engine
-        self._factory = sessionmaker(engine, expire_on_commit=False)
+        self.read_only = read_only
+        bind = engine
+        if read_only:
+            bind = (
+                engine.execution_options(isolation_level="AUTOCOMMIT")
+                if engine.dialect.name == "postgresql"
+                else engine.execution_options(desk_read_only=True)
+            )
+        self._factory = sessionmaker(bind, expire_on_commit=False)
         self._session: Session | None = None
         self._wrote = False
 
@@ -71,6 +82,8 @@ class UnitOfWork:
             raise translate_error(self.engine, exc) from exc
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.session.commit()
         self._wrote = False
 

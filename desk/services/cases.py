@@ -194,7 +194,7 @@ def _changed_fields(before: CaseDetails, after: CaseDetails) -> list[str]:
 
 
 class CaseService:
-    def __init__(self, uow: Callable[[], UnitOfWork], actor: Callable[[], StaffSession]) -> None:
+    def __init__(self, uow: Callable[..., UnitOfWork], actor: Callable[[], StaffSession]) -> None:
         self._uow = uow
         self._actor = actor
 
@@ -404,12 +404,12 @@ class CaseService:
     # --- reading ------------------------------------------------------------------------------
 
     def get(self, case_id: int) -> CaseView:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return self._view(uow, case_id)
 
     def find_by_reference(self, reference: str) -> CaseView:
         reference = normalise_text(reference).upper()
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             case_id = uow.session.scalar(select(orm.Case.id).where(orm.Case.reference == reference))
             if case_id is None:
                 raise NotFound(f"No case has the reference {reference}.")
@@ -422,7 +422,7 @@ class CaseService:
             statement = statement.where(_after(sort_column, query.descending, after))
         # A literal LIMIT lets PostgreSQL reuse one generic plan for every page.
         statement = statement.limit(literal_column(str(int(query.page_size) + 1)))
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             result = uow.session.execute(statement).all()
         more = len(result) > query.page_size
         result = result[: query.page_size]
@@ -743,16 +743,23 @@ def _start_of(day: dt.date) -> dt.datetime:
     return local.astimezone(dt.UTC)
 
 
+# Value → member tables: building a page of rows calls these four hundred times.
+_KINDS = {member.value: member for member in CaseKind}
+_CHANNELS = {member.value: member for member in Channel}
+_STATUSES = {member.value: member for member in CaseStatus}
+_PRIORITIES = {member.value: member for member in Priority}
+
+
 def _case_row(r: Any) -> CaseRow:
     return CaseRow(
         id=r.id,
         reference=r.reference,
         opened_at=r.opened_at,
         customer_name=r.customer_name,
-        kind=CaseKind(r.kind),
-        channel=Channel(r.channel),
-        status=CaseStatus(r.status),
-        priority=Priority(r.priority),
+        kind=_KINDS[r.kind],
+        channel=_CHANNELS[r.channel],
+        status=_STATUSES[r.status],
+        priority=_PRIORITIES[r.priority],
         category_name=r.category_name or "",
         assigned_to=r.team_name or r.officer_name or "",
         centre_name=r.centre_name,

@@ -50,7 +50,7 @@ def _like_prefix(text: str) -> str:
 
 
 class CustomerService:
-    def __init__(self, uow: Callable[[], UnitOfWork], actor: Callable[[], StaffSession]) -> None:
+    def __init__(self, uow: Callable[..., UnitOfWork], actor: Callable[[], StaffSession]) -> None:
         self._uow = uow
         self._actor = actor
 
@@ -74,11 +74,11 @@ class CustomerService:
         if len(phone) >= 4 and len(phone) >= len(compact) - 2:
             conditions.append(c.phone_digits.like("%" + _like_prefix(phone), escape="\\"))
         statement = select(c).where(or_(*conditions)).order_by(c.name_key, c.id).limit(limit)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return [customer_summary(row) for row in uow.session.scalars(statement)]
 
     def get(self, customer_id: int) -> CustomerSummary:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             row = uow.session.get(orm.Customer, customer_id)
             if row is None:
                 raise NotFound("This customer no longer exists.")

@@ -29,11 +29,11 @@ def currency_from(settings: dict[str, str]) -> Currency:
 
 
 class ReferenceService:
-    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
+    def __init__(self, uow: Callable[..., UnitOfWork]) -> None:
         self._uow = uow
 
     def load(self) -> ReferenceData:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             settings = read_settings(uow)
             categories = uow.session.scalars(
                 select(orm.Category)
