@@ -1,17 +1,24 @@
-"""Start the window: logging, the Qt application, opening the database, login, the main window."""
+"""Start the window: logging, the Qt application, the login dialog while the database opens
+behind it, then the main window.
+
+Start-up imports nothing of the database stack on the GUI thread: the login dialog is on screen
+(and usable) within a bare window's start-up time, while the worker thread imports SQLAlchemy and
+opens the database.
+"""
 
 from __future__ import annotations
 
 import logging
-import logging.handlers
+import os
 import sys
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTranslator, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from desk import config
 from desk.services.errors import DatabaseUnavailable, SchemaMismatch
@@ -19,6 +26,7 @@ from ui.operations import Operations, bug_message, is_user_error, log_file_path
 
 if TYPE_CHECKING:
     from desk.bootstrap import Desk
+    from ui.login_dialog import LoginDialog
     from ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -51,6 +59,8 @@ QHeaderView::section { background: #eef1f5; border: none; border-right: 1px soli
 
 def setup_logging(directory: Path | None = None) -> Path:
     """A rotating log file in the user log directory, so a bug report has its traceback."""
+    import logging.handlers
+
     directory = directory or config.log_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "desk.log"
@@ -132,91 +142,152 @@ def show_error(parent: QWidget | None, message: str, *, is_bug: bool = False) ->
 class _Progress(QObject):
     """Carries progress text from the worker thread (Desk.open) to the dialog on the GUI thread."""
 
-    message = Signal(str)
+    message = Signal(int, str)  # which opening (a newer one makes older messages stale), text
+
+
+@dataclass
+class _OpenFailure:
+    """What the worker hands back when opening failed (so that every failure, a bug of ours
+    included, comes back to the controller and the login dialog never waits forever)."""
+
+    error: BaseException
+    traceback: str
+
+
+def _light_database_url(settings: config.Settings) -> tuple[str | None, str]:
+    """The database to open and where that came from, without importing SQLAlchemy: a configured
+    server's URL is built with SQLAlchemy, so that one is left (None) to the worker thread."""
+    if not os.environ.get(config.ENV_DATABASE_URL) and settings.server is not None:
+        return None, "settings"
+    return config.resolve_database_url(settings=settings)
 
 
 class AppController(QObject):
-    """Walks through open database → login → main window, and back to login on log out."""
+    """Shows the login dialog at once, opens the database behind it on the worker thread, then
+    the main window after login, and the login dialog again on log out."""
 
     def __init__(self, database_url: str | None, source: str, parent: QObject | None = None):
         super().__init__(parent)
         self.settings = config.Settings.load()
+        self.database_url: str | None
         if database_url:
             self.database_url, self.source = database_url, source
         else:
-            self.database_url, self.source = config.resolve_database_url(settings=self.settings)
+            self.database_url, self.source = _light_database_url(self.settings)
         self.ops = Operations(parent=self)
         self.ops.errorReported.connect(self._on_error_reported)
         self.window: MainWindow | None = None
-        self.login_dialog: QWidget | None = None
-        self._progress_dialog: QProgressDialog | None = None
+        self.login_dialog: LoginDialog | None = None
         self._progress = _Progress(self)
+        self._progress.message.connect(self._on_progress)
+        self._opening = 0  # the number of the latest opening; older outcomes are stale
 
     # --- opening -------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.open_database(self.database_url)
+        """The login dialog first (nothing heavy is imported yet), then open the database.
 
-    def open_database(self, url: str) -> None:
-        from desk.bootstrap import Desk
+        The opening starts from the event loop's first turn, once the dialog is on screen: the
+        worker's imports hold Python's GIL most of the time, and would slow the dialog down if
+        they started while it is being shown."""
+        self.show_login()
+        url = self.database_url
+        QTimer.singleShot(0, self, lambda: self._open_first(url))
 
-        self.database_url = url
-        dialog = QProgressDialog(self.tr("Preparing the database…"), "", 0, 0)
-        dialog.setObjectName("openProgress")
-        dialog.setWindowTitle(self.tr("Desk"))
-        dialog.setCancelButton(None)
-        dialog.setMinimumDuration(300)
-        dialog.setMinimumWidth(380)
-        dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
-        self._progress_dialog = dialog
-        self._progress.message.connect(dialog.setLabelText)
+    def _open_first(self, url: str | None) -> None:
+        if self._opening == 0:  # nothing (connection settings) opened another one meanwhile
+            self.open_database(url)
+
+    def open_database(self, url: str | None) -> None:
+        """Open ``url`` (None: the configured server) on the worker thread; the login dialog
+        stays usable meanwhile and shows the progress."""
+        self._opening += 1
+        opening = self._opening
+        if url is not None:
+            self.database_url = url
+        if self.login_dialog is None:
+            self.show_login()
+        assert self.login_dialog is not None
+        self.login_dialog.database_opening(url)
         progress_signal = self._progress.message
+        settings = self.settings
 
-        def report(text: str) -> None:
-            progress_signal.emit(text)
+        def open_desk() -> tuple[str, Desk] | _OpenFailure:
+            # On the worker: SQLAlchemy, Alembic and the ORM are imported here, not on the GUI
+            # thread, so the login dialog is on screen before any of them is loaded.
+            try:
+                from desk.bootstrap import Desk
+
+                target = url or config.resolve_database_url(settings=settings)[0]
+                return target, Desk.open(
+                    target, upgrade=True, progress=lambda text: progress_signal.emit(opening, text)
+                )
+            except Exception as exc:
+                return _OpenFailure(exc, traceback.format_exc())
 
         self.ops.call(
-            lambda: Desk.open(url, upgrade=True, progress=report),
-            on_success=self._opened,
-            on_error=self._open_failed,
+            open_desk,
+            on_success=lambda outcome: self._opened(opening, outcome),
             owner=self,
             label=self.tr("Preparing the database…"),
         )
 
-    def _close_progress(self) -> None:
-        if self._progress_dialog is not None:
-            self._progress.message.disconnect(self._progress_dialog.setLabelText)
-            self._progress_dialog.reset()
-            self._progress_dialog.deleteLater()
-            self._progress_dialog = None
+    def _on_progress(self, opening: int, text: str) -> None:
+        if opening == self._opening and self.login_dialog is not None:
+            self.login_dialog.show_progress(text)
 
-    def _opened(self, desk: Desk) -> None:
-        self._close_progress()
+    def _opened(self, opening: int, outcome: tuple[str, Desk] | _OpenFailure) -> None:
+        if opening != self._opening:  # superseded by another opening meanwhile
+            if not isinstance(outcome, _OpenFailure):
+                self.ops.call(outcome[1].close, owner=self)
+            return
+        if isinstance(outcome, _OpenFailure):
+            self._open_failed(outcome)
+            return
+        url, desk = outcome
+        self.database_url = url
         self.ops.desk = desk
         log.info("Opened %s database %s", desk.backend, desk.display_url)
-        self.show_login()
+        if self.login_dialog is None:
+            self.show_login()
+        else:
+            self.login_dialog.database_ready(url)
 
-    def _open_failed(self, exc: BaseException) -> None:
-        self._close_progress()
+    def _open_failed(self, failure: _OpenFailure) -> None:
+        exc = failure.error
+        if is_user_error(exc):
+            log.warning("Opening the database failed: %s: %s", type(exc).__name__, exc)
+            detail = str(exc)
+        else:
+            log.error("Unexpected error while opening the database:\n%s", failure.traceback)
+            detail = bug_message()
+        if self.login_dialog is not None:
+            self.login_dialog.database_failed()
         if isinstance(exc, SchemaMismatch):
             title = self.tr("This database needs a different version of Desk")
         elif isinstance(exc, DatabaseUnavailable):
             title = self.tr("The database cannot be reached")
         else:
             title = self.tr("The database could not be opened")
-        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Desk"), title)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, self.tr("Desk"), title, parent=self.login_dialog
+        )
         box.setObjectName("openFailedMessage")
-        box.setInformativeText(str(exc))
+        box.setInformativeText(detail)
         settings_button = box.addButton(
             self.tr("&Connection settings…"), QMessageBox.ButtonRole.AcceptRole
         )
+        settings_button.setObjectName("connectionSettingsButton")
         retry = box.addButton(self.tr("&Retry"), QMessageBox.ButtonRole.ActionRole)
-        box.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.RejectRole)
+        retry.setObjectName("retryButton")
+        quit_button = box.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.RejectRole)
+        quit_button.setObjectName("quitButton")
         box.setDefaultButton(settings_button)
         box.exec()
         clicked = box.clickedButton()
+        box.deleteLater()
         if clicked is settings_button:
-            self.show_connection_dialog(on_cancel=QApplication.quit)
+            self.show_connection_dialog(on_cancel=QApplication.quit, parent=self.login_dialog)
         elif clicked is retry:
             self.open_database(self.database_url)
         else:
@@ -230,15 +301,15 @@ class AppController(QObject):
         dialog = ConnectionDialog(self.ops, self.settings, parent)
         if dialog.exec() == ConnectionDialog.DialogCode.Accepted:
             self.settings = dialog.saved_settings
-            url = dialog.database_url()
             if self.login_dialog is not None:
-                self.login_dialog.close()
-                self.login_dialog = None
-            self._reopen(url)
+                self.login_dialog.settings = self.settings
+            self._reopen(dialog.database_url())
         elif on_cancel is not None:
             on_cancel()
+        dialog.deleteLater()
 
     def _reopen(self, url: str) -> None:
+        """Another database: close the open one and open the new one behind the login dialog."""
         old = self.ops.desk
         self.ops.desk = None
         if old is not None:
@@ -249,9 +320,9 @@ class AppController(QObject):
     # --- login and the window ------------------------------------------------------------
 
     def show_login(self) -> None:
+        """The login dialog: at start-up before the database is open, after log out with it."""
         from ui.login_dialog import LoginDialog
 
-        assert self.ops.desk is not None
         dialog = LoginDialog(self.ops, self.settings, self.database_url)
         dialog.loggedIn.connect(self._logged_in)
         dialog.serverRequested.connect(lambda: self.show_connection_dialog(parent=dialog))
@@ -282,7 +353,7 @@ class AppController(QObject):
         self.ops.write(lambda d: d.logout(), on_success=lambda _r: self.show_login(), owner=self)
 
     def _on_error_reported(self, message: str, is_bug: bool) -> None:
-        show_error(self.window, message, is_bug=is_bug)
+        show_error(self.window or self.login_dialog, message, is_bug=is_bug)
 
     def shutdown(self) -> None:
         self.ops.shutdown()
@@ -290,9 +361,6 @@ class AppController(QObject):
 
 def main(database_url: str | None, source: str) -> int:
     """Run the window until the user quits; returns the process exit status."""
-    log_path = setup_logging()
-    log.info("Desk starting (database from %s); log file %s", source, log_path)
-    assert log_path == log_file_path()
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv)
@@ -306,6 +374,11 @@ def main(database_url: str | None, source: str) -> int:
     controller = AppController(database_url, source)
     app.aboutToQuit.connect(controller.shutdown)
     controller.start()
+    # The log file right after the first window (logging.handlers is not needed to show it),
+    # and before the database is opened.
+    log_path = setup_logging()
+    log.info("Desk starting (database from %s); log file %s", source, log_path)
+    assert log_path == log_file_path()
     status = app.exec()
     log.info("Desk stopped with status %s", status)
     return int(status)

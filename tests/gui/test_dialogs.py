@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from desk import config
 from ui.app import AppController, setup_logging
 from ui.connection_dialog import ConnectionDialog
-from ui.login_dialog import LoginDialog
+from ui.login_dialog import LoginDialog, keyring_access
 from ui.operations import Operations
 
 
@@ -23,9 +23,10 @@ def test_first_start_prepares_the_database_then_logs_in_and_opens_the_window(
     controller = AppController(url, "command line")
     controller.start()
     try:
-        qtbot.waitUntil(lambda: controller.login_dialog is not None, timeout=60_000)
         dialog = controller.login_dialog
-        assert isinstance(dialog, LoginDialog)
+        assert isinstance(dialog, LoginDialog) and dialog.isVisible()
+        # First start: the schema and the demo organisation are created behind the dialog.
+        qtbot.waitUntil(lambda: dialog.ready, timeout=60_000)
         qtbot.waitUntil(dialog.demo_hint.isVisible, timeout=10_000)
         assert "officer / demo (Counter Officer)" in dialog.demo_hint.text()
 
@@ -88,16 +89,18 @@ def test_remembered_password_lives_in_the_keyring_only(
     dialog.remember.setChecked(True)
     with qtbot.waitSignal(dialog.loggedIn, timeout=10_000):
         qtbot.keyClick(dialog.password, Qt.Key.Key_Return)
+    keyring_access().wait()  # the keyring is written on its own thread
     assert config.recall_password(url, "officer") == "demo"
     assert "demo" not in config.settings_path().read_text(encoding="utf-8")
     assert json.loads(config.settings_path().read_text(encoding="utf-8"))["last_username"] == (
         "officer"
     )
 
-    # Next time the password is filled in from the keyring.
+    # Next time the password is filled in from the keyring (read on the keyring's thread).
     again = LoginDialog(ops, config.Settings.load(), url)
     qtbot.addWidget(again)
-    assert again.username.text() == "officer" and again.password.text() == "demo"
+    assert again.username.text() == "officer"
+    qtbot.waitUntil(lambda: again.password.text() == "demo", timeout=10_000)
     config.forget_password(url, "officer")
     qtbot.waitUntil(lambda: not ops.busy)
     ops.shutdown(close_desk=False)
