@@ -197,6 +197,7 @@ class CaseService:
     def __init__(self, uow: Callable[..., UnitOfWork], actor: Callable[[], StaffSession]) -> None:
         self._uow = uow
         self._actor = actor
+        self._statements: dict[tuple[object, ...], tuple[Any, ColumnElement[Any]]] = {}
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -417,13 +418,21 @@ class CaseService:
 
     def list(self, query: CaseQuery, after: PageCursor | None = None) -> CasePage:
         """One keyset page of the case list: never loads more rows than a page."""
-        statement, sort_column = self._list_statement(query)
+        actor = self._actor()
+        key = (query, actor.staff_id, actor.centre_id, actor.backend)
+        cached = self._statements.get(key)
+        if cached is None:
+            built, sort_column = self._list_statement(query)
+            # A literal LIMIT lets PostgreSQL reuse one generic plan for every page.
+            built = built.limit(literal_column(str(int(query.page_size) + 1)))
+            if len(self._statements) >= 64:  # building one costs more than running it
+                self._statements.pop(next(iter(self._statements)))
+            cached = self._statements[key] = (built, sort_column)
+        statement, sort_column = cached
         if after is not None:
             statement = statement.where(_after(sort_column, query.descending, after))
-        # A literal LIMIT lets PostgreSQL reuse one generic plan for every page.
-        statement = statement.limit(literal_column(str(int(query.page_size) + 1)))
         with self._uow(read_only=True) as uow:
-            result = uow.session.execute(statement).all()
+            result = uow.rows(statement)
         more = len(result) > query.page_size
         result = result[: query.page_size]
         rows = [_case_row(r) for r in result]
