@@ -289,6 +289,6 @@ def include_object(
 ) -> bool:
     if name is None:
         return True
-    if name in SEARCH_OBJECTS or name.startswith("cases_fts"):
+    if name in SEARCH_OBJECTS or name.startswith("cases_fts") or name.endswith("_trgm"):
         return False
     return name != "alembic_version"

@@ -340,3 +340,11 @@ def test_editing_a_customer_does_not_make_their_open_cases_conflict(desk: Desk) 
     assert saved.version == view.version + 1
     rows = desk.cases.list(CaseQuery(scope=CaseScope.ALL, text=customer.full_name + " Jr")).rows
     assert view.id in [r.id for r in rows]
+
+
+def test_type_ahead_puts_names_starting_with_the_text_first(desk: Desk) -> None:
+    word = unique_word()
+    later = new_customer(desk, name=f"Aaron {word.capitalize()}")
+    first = new_customer(desk, name=f"{word.capitalize()} Zulu")
+    found = [c.id for c in desk.customers.search(word)]
+    assert found[:2] == [first.id, later.id]
