@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 import os
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -155,6 +154,7 @@ def resolve_database_url(
 
 def load_organisation_defaults() -> dict[str, Any]:
     """The shipped default configuration (organisation name, currency, centre details)."""
+    import tomllib  # only the demo and first start need it: kept off the start-up path
     from importlib import resources
 
     text = resources.files("resources.config").joinpath("defaults.toml").read_text("utf-8")
