@@ -7,10 +7,13 @@ database stack, so the commands that need it import it when they run.
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def _add_database_option(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +28,8 @@ def _add_database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="desk", description="Desk: the service desk.")
     _add_database_option(parser)
     commands = parser.add_subparsers(dest="command")
@@ -69,8 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if not arguments:  # plain `desk`: straight to the window, nothing to parse
+        from ui.app import main as run_window
+
+        return int(run_window(None, "default"))
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.command in (None, "run"):
         from ui.app import main as run_window
 
