@@ -428,7 +428,7 @@ app.exec()
 """
 )
 
-# The application exactly as ``desk --database URL`` starts it (desk.cli.main → ui.app.main); a
+# The application exactly as ``desk`` starts it (desk.cli.main → ui.app.main); a
 # filter on the QApplication sees the windows appear, nothing in the application is changed.
 _APP = (
     _PROBE
@@ -494,8 +494,9 @@ ENTRY
 )
 
 ENTRIES = {
-    # What an officer runs: the ``desk`` command.
-    "cli": "from desk.cli import main\nmain(['--database', URL])",
+    # What an officer runs: the plain ``desk`` command, its database configured (here by
+    # DESK_DATABASE_URL, as the settings file or the environment would on a counter PC).
+    "cli": "import os\nos.environ['DESK_DATABASE_URL'] = URL\nfrom desk.cli import main\nmain([])",
     # The window's own entry, without the command line's imports.
     "window": "from ui.app import main\nmain(URL, 'command line')",
 }
