@@ -30,7 +30,9 @@ from desk.adapters.database import (
     make_engine,
     refuse_newer_schema,
     schema_state,
-    upgrade,
+)
+from desk.adapters.database import (
+    upgrade as upgrade_schema,  # Desk.open's `upgrade` flag shadows the name
 )
 from desk.adapters.pg_roles import RoleNameError, login_role_name
 from desk.adapters.unit_of_work import UnitOfWork
@@ -113,7 +115,7 @@ class Desk:
         if not state.up_to_date:
             if not upgrade:
                 raise SchemaMismatch(_older_schema_message(state))
-            _upgrade(engine, progress)
+            upgrade_schema(engine, progress=progress)
         if state.is_empty:
             from desk.services.demo import generate_demo
 
@@ -329,12 +331,6 @@ def _lockout_policy(settings: dict[str, str]) -> LockoutPolicy:
 def _has_tables(engine: Engine) -> bool:
     with connect(engine) as conn:
         return bool(inspect(conn).get_table_names())
-
-
-def _upgrade(engine: Engine, progress: Progress | None) -> SchemaState:
-    with connect(engine):
-        pass
-    return upgrade(engine, progress=progress)
 
 
 def _older_schema_message(state: SchemaState) -> str:

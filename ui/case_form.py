@@ -193,6 +193,12 @@ class CaseForm(QWidget):
         lab.setBuddy(buddy)
         return lab
 
+    def _add_field(
+        self, layout: QFormLayout, label: str, key: str, widget: QWidget, *extra: QWidget
+    ) -> None:
+        """A labelled row whose label jumps to the field, with the field's message under it."""
+        layout.addRow(self._label(label, widget), self._with_error(key, widget, *extra))
+
     def _with_error(self, key: str, widget: QWidget, *extra: QWidget) -> QWidget:
         """A field with its red message right underneath."""
         error = FieldError(f"{widget.objectName()}Error")
@@ -311,17 +317,10 @@ class CaseForm(QWidget):
         self.social_box.setObjectName("socialMediaFields")
         social = QFormLayout(self.social_box)
         social.setContentsMargins(0, 0, 0, 0)
-        social.addRow(
-            self._label(self.tr("Platform:"), self.social_platform),
-            self._with_error("social_platform", self.social_platform),
-        )
-        social.addRow(
-            self._label(self.tr("Handle:"), self.social_handle),
-            self._with_error("social_handle", self.social_handle),
-        )
-        social.addRow(
-            self._label(self.tr("Link to the post:"), self.social_post_url),
-            self._with_error("social_post_url", self.social_post_url),
+        self._add_field(social, self.tr("Platform:"), "social_platform", self.social_platform)
+        self._add_field(social, self.tr("Handle:"), "social_handle", self.social_handle)
+        self._add_field(
+            social, self.tr("Link to the post:"), "social_post_url", self.social_post_url
         )
         grid.addWidget(self.social_box, 2, 0, 1, 6)
         for column in (1, 3, 5):
@@ -346,17 +345,17 @@ class CaseForm(QWidget):
         story_group = QGroupBox(self.tr("Listen"))
         story = QFormLayout(story_group)
         story.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        story.addRow(
-            self._label(self.tr("The customer's own &words:"), self.customer_words),
-            self._with_error("customer_words", self.customer_words),
+        self._add_field(
+            story, self.tr("The customer's own &words:"), "customer_words", self.customer_words
         )
-        story.addRow(
-            self._label(self.tr("What they e&xpect:"), self.customer_expectation),
-            self._with_error("customer_expectation", self.customer_expectation),
+        self._add_field(
+            story, self.tr("What they e&xpect:"), "customer_expectation", self.customer_expectation
         )
-        story.addRow(
-            self._label(self.tr("Your u&nderstanding:"), self.officer_understanding),
-            self._with_error("officer_understanding", self.officer_understanding),
+        self._add_field(
+            story,
+            self.tr("Your u&nderstanding:"),
+            "officer_understanding",
+            self.officer_understanding,
         )
 
         # Transactions.
@@ -428,18 +427,14 @@ class CaseForm(QWidget):
         steps = QFormLayout(steps_group)
         steps.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         steps.addRow(self._label(self.tr("Template:"), self.template), self.template)
-        steps.addRow(
-            self._label(self.tr("Next ste&ps:"), self.next_steps),
-            self._with_error("next_steps", self.next_steps, self.promise_warning),
+        self._add_field(
+            steps, self.tr("Next ste&ps:"), "next_steps", self.next_steps, self.promise_warning
         )
         comfortable_row = QHBoxLayout()
         comfortable_row.addWidget(self.customer_comfortable)
         comfortable_row.addWidget(self.comfortable_hint, 1)
         steps.addRow("", comfortable_row)
-        steps.addRow(
-            self._label(self.tr("Actions agreed:"), self.actions_agreed),
-            self._with_error("actions_agreed", self.actions_agreed),
-        )
+        self._add_field(steps, self.tr("Actions agreed:"), "actions_agreed", self.actions_agreed)
 
         # Referral.
         self.referral_team = QComboBox()
@@ -457,14 +452,8 @@ class CaseForm(QWidget):
         referral_group = QGroupBox(self.tr("Pass on"))
         referral = QFormLayout(referral_group)
         referral.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        referral.addRow(
-            self._label(self.tr("Refer to tea&m:"), self.referral_team),
-            self._with_error("referral_team", self.referral_team),
-        )
-        referral.addRow(
-            self._label(self.tr("Reason:"), self.referral_reason),
-            self._with_error("referral_reason", self.referral_reason),
-        )
+        self._add_field(referral, self.tr("Refer to tea&m:"), "referral_team", self.referral_team)
+        self._add_field(referral, self.tr("Reason:"), "referral_reason", self.referral_reason)
         referral.addRow("", self.assigned_label)
 
         # Resolution.
@@ -479,18 +468,11 @@ class CaseForm(QWidget):
         resolution_group = QGroupBox(self.tr("Resolution"))
         resolution = QFormLayout(resolution_group)
         resolution.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        resolution.addRow(
-            self._label(self.tr("R&esolution:"), self.resolution),
-            self._with_error("resolution", self.resolution),
+        self._add_field(resolution, self.tr("R&esolution:"), "resolution", self.resolution)
+        self._add_field(
+            resolution, self.tr("How resolved:"), "resolution_method", self.resolution_method
         )
-        resolution.addRow(
-            self._label(self.tr("How resolved:"), self.resolution_method),
-            self._with_error("resolution_method", self.resolution_method),
-        )
-        resolution.addRow(
-            self._label(self.tr("R&oot cause:"), self.root_cause),
-            self._with_error("root_cause", self.root_cause),
-        )
+        self._add_field(resolution, self.tr("R&oot cause:"), "root_cause", self.root_cause)
 
         # Buttons.
         def button(name: str, text: str, accessible: str, tip: str = "") -> QPushButton:

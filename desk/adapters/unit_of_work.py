@@ -29,6 +29,7 @@ class UnitOfWork:
         self.engine = engine
         self.read_only = read_only
         self._factory = _session_factory(engine, read_only)
+        self._bind: Engine = self._factory.kw["bind"]
         self._session: Session | None = None
 
     @property
@@ -75,8 +76,7 @@ class UnitOfWork:
         session's bookkeeping, which costs more than the query on a case-list page."""
         if not self.read_only:
             return self.session.execute(statement).all()
-        bind: Engine = self._factory.kw["bind"]
-        with bind.connect() as conn:
+        with self._bind.connect() as conn:
             return conn.execute(statement).all()
 
     def commit(self) -> None:
