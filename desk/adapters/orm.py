@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -275,3 +276,31 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ScriptRun(Base):
+    """One officer's run through a guided script, stored with its case.
+
+    ``record`` is the run's full log as JSON (every step shown, answer, tick and time); the other
+    columns are what lists, reports and the closing rule ask about without parsing it.
+    """
+
+    __tablename__ = "script_runs"
+    __table_args__ = (Index("ix_script_runs_case_started", "case_id", "started_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    script_id: Mapped[str] = mapped_column(String(100), index=True)
+    script_version: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    # The step on which the run ended (for "where do runs turn into escalations").
+    last_step_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    safety_incident: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Set when the safety incident has been reported; a case cannot close before that.
+    incident_reported_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    incident_report: Mapped[str] = mapped_column(Text, default="", server_default="")
+    record: Mapped[str] = mapped_column(Text)

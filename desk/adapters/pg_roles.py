@@ -21,6 +21,7 @@ STAFF_WRITABLE = (
     "case_transactions",
     "case_events",
     "reference_counters",
+    "script_runs",
 )
 
 
