@@ -200,6 +200,8 @@ class Case(Base):
     subcategory_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), nullable=True)
     priority: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(20))
+    # How the customer came across (calm, anxious, ... aggressive): proposes a guided script.
+    customer_mood: Mapped[str | None] = mapped_column(String(20), nullable=True)
     centre_id: Mapped[int] = mapped_column(ForeignKey("service_centres.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)

@@ -1,4 +1,4 @@
-"""script runs: each officer's run through a guided script, stored with its case
+"""script runs stored with their case; the customer's mood on the case
 
 Revision ID: 0005
 Revises: 0004
@@ -21,6 +21,8 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('customer_mood', sa.String(length=20), nullable=True))
     op.create_table('script_runs',
     sa.Column('id', BigId, autoincrement=True, nullable=False),
     sa.Column('uuid', sa.Uuid(), nullable=False),
@@ -52,3 +54,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_script_runs_script_id'))
         batch_op.drop_index('ix_script_runs_case_started')
     op.drop_table('script_runs')
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_column('customer_mood')
