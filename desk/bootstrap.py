@@ -14,12 +14,15 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import object_session
+from sqlalchemy.pool import NullPool
 
 from desk.adapters import orm
 from desk.adapters.database import (
@@ -37,18 +40,27 @@ from desk.adapters.database import (
 from desk.adapters.pg_roles import RoleNameError, login_role_name
 from desk.adapters.unit_of_work import UnitOfWork
 from desk.domain.audit import BrokenLink
-from desk.domain.passwords import LockoutPolicy
-from desk.services import audit
+from desk.domain.passwords import LockoutPolicy, password_problems
+from desk.services import audit, org_settings
+from desk.services.admin import AdminService
 from desk.services.cases import CaseService
 from desk.services.customers import CustomerService
 from desk.services.dto import ReferenceData, StaffSession
-from desk.services.errors import DatabaseUnavailable, DeskError, LoginFailed, SchemaMismatch
+from desk.services.errors import (
+    DatabaseUnavailable,
+    DeskError,
+    LoginFailed,
+    PasswordRefused,
+    SchemaMismatch,
+)
+from desk.services.grants import GrantService
 from desk.services.reference import ReferenceService, read_settings
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 
 LOGIN_REFUSED = "The user name or password is not right, or the account is not active."
+UNLOCK_REFUSED = "That password is not right, or the account is no longer active."
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 UNKNOWN_ADDRESS = (
     "{url} is not a database address Desk can use. Use sqlite:///path/to/file.sqlite3 for this "
@@ -76,8 +88,12 @@ class Desk:
         self._engine: Engine | None = None
         self._session: StaffSession | None = None
         self._lock = threading.Lock()
+        # Read at login (an organisation setting); the window locks after this many idle minutes.
+        self.idle_lock_minutes = org_settings.IDLE_LOCK_MINUTES.default
         self.cases = CaseService(self._unit_of_work, self._actor)
         self.customers = CustomerService(self._unit_of_work, self._actor)
+        self.grants = GrantService(self._unit_of_work, self._actor)
+        self.admin = AdminService(self._unit_of_work, self._actor)
         self.reference = ReferenceService(self._unit_of_work)
 
     # --- opening ------------------------------------------------------------------------------
@@ -160,9 +176,26 @@ class Desk:
         else:
             self._session = self._login_embedded(username, password)
         log.info("%s logged in to %s", self._session.username, self.display_url)
+        self.idle_lock_minutes = self._read_idle_lock_minutes()
         return self._session
 
+    def _read_idle_lock_minutes(self) -> int:
+        try:
+            return org_settings.idle_lock_minutes(self._unit_of_work)
+        except DeskError as exc:  # the login itself worked: lock after the default time
+            log.warning("The idle lock setting could not be read: %s", exc)
+            return org_settings.IDLE_LOCK_MINUTES.default
+
     def _session_of(self, staff: orm.Staff) -> StaffSession:
+        db = object_session(staff)
+        assert db is not None, "the staff row is read inside a unit of work"
+        permissions = frozenset(
+            db.scalars(
+                select(orm.RolePermission.permission).where(
+                    orm.RolePermission.role_id == staff.role_id
+                )
+            )
+        )
         return StaffSession(
             staff_id=staff.id,
             username=staff.username,
@@ -171,9 +204,13 @@ class Desk:
             centre_id=staff.centre_id,
             centre_name=staff.centre.name,
             backend=self.backend,
+            permissions=permissions,
+            must_change_password=staff.must_change_password,
         )
 
-    def _login_embedded(self, username: str, password: str) -> StaffSession:
+    def _login_embedded(
+        self, username: str, password: str, *, action: str = "login"
+    ) -> StaffSession:
         now = dt.datetime.now(dt.UTC)
         with self._unit_of_work() as uow:
             policy = _lockout_policy(read_settings(uow))
@@ -228,7 +265,7 @@ class Desk:
             staff.failed_logins, staff.locked_until = 0, None
             if _hasher.check_needs_rehash(staff.password_hash or ""):
                 staff.password_hash = _hasher.hash(password)
-            audit.record(uow, actor=session, action="login", entity="staff", entity_id=staff.id)
+            audit.record(uow, actor=session, action=action, entity="staff", entity_id=staff.id)
             uow.commit()
             return session
 
@@ -244,8 +281,10 @@ class Desk:
         except OperationalError as exc:
             engine.dispose()
             detail = str(exc.orig or exc)
-            if "authentication failed" in detail or (
-                "role" in detail and "does not exist" in detail
+            if (
+                "authentication failed" in detail
+                or ("role" in detail and "does not exist" in detail)
+                or "is not permitted to log in" in detail  # an account an admin disabled
             ):
                 raise LoginFailed(LOGIN_REFUSED) from exc
             raise DatabaseUnavailable(describe_connection_error(engine, exc)) from exc
@@ -271,6 +310,132 @@ class Desk:
         if previous is not None:
             previous.dispose()
         return session
+
+    # --- the locked window -------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Note in the audit trail that the window was locked; never fails (the window is locked
+        whether or not the server can be reached)."""
+        session = self._actor()
+        try:
+            with self._unit_of_work() as uow:
+                audit.record(
+                    uow, actor=session, action="lock", entity="staff", entity_id=session.staff_id
+                )
+                uow.commit()
+        except DeskError as exc:
+            log.warning("Lock by %s not audited: %s", session.username, exc)
+
+    def unlock(self, password: str) -> StaffSession:
+        """The person logged in proves with their password that it is still them.
+
+        Embedded database: the same argon2id check as a login, so wrong passwords count toward
+        the account's lockout and are audited. PostgreSQL: a fresh connection as their own login
+        role with this password, so the server (or the directory behind pg_hba) decides.
+        Raises LoginFailed for a wrong password, DatabaseUnavailable when the server cannot say.
+        """
+        session = self._actor()
+        if not password:
+            raise LoginFailed("Enter your password.")
+        if self.backend == "postgresql":
+            self._check_postgresql_password(session, password)
+            with self._unit_of_work() as uow:
+                audit.record(
+                    uow, actor=session, action="unlock", entity="staff", entity_id=session.staff_id
+                )
+                uow.commit()
+        else:
+            try:
+                checked = self._login_embedded(session.username, password, action="unlock")
+            except LoginFailed as exc:
+                if str(exc) == LOGIN_REFUSED:
+                    raise LoginFailed(UNLOCK_REFUSED) from exc
+                raise  # locked out after too many wrong passwords: that message says until when
+            if checked.staff_id != session.staff_id:  # the user name now belongs to someone else
+                raise LoginFailed(UNLOCK_REFUSED)
+        log.info("%s unlocked the window", session.username)
+        return session
+
+    def _check_postgresql_password(self, session: StaffSession, password: str) -> None:
+        try:
+            role = login_role_name(self.url.database or "", session.username)
+        except RoleNameError as exc:
+            raise LoginFailed(UNLOCK_REFUSED) from exc
+        # Its own connection, not pooled: nothing of this check outlives it.
+        engine = make_engine(self.url.set(username=role, password=password), poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                staff = conn.execute(
+                    select(orm.Staff.id, orm.Staff.active).where(
+                        orm.Staff.db_role == func.session_user()
+                    )
+                ).first()
+        except OperationalError as exc:
+            detail = str(exc.orig or exc)
+            if (
+                "authentication failed" in detail
+                or ("role" in detail and "does not exist" in detail)
+                or "is not permitted to log in" in detail  # disabled meanwhile
+            ):
+                raise LoginFailed(UNLOCK_REFUSED) from exc
+            raise DatabaseUnavailable(describe_connection_error(engine, exc)) from exc
+        finally:
+            engine.dispose()
+        if staff is None or not staff.active or staff.id != session.staff_id:
+            raise LoginFailed(UNLOCK_REFUSED)
+
+    def change_password(self, new_password: str) -> StaffSession:
+        """The logged-in person chooses their own password (required after an admin set one)."""
+        session = self._actor()
+        problems = password_problems(session.username, new_password)
+        if problems:
+            raise PasswordRefused(" ".join(problems))
+        postgres = self.backend == "postgresql"
+        with self._unit_of_work() as uow:
+            if postgres:
+                from desk.adapters.pg_scram import scram_verifier
+
+                # Clears "must change" too; the server stores only the verifier.
+                uow.session.execute(
+                    text("SELECT desk_set_password(:u, :v)"),
+                    {"u": session.username, "v": scram_verifier(new_password)},
+                )
+            else:
+                staff = uow.session.get(orm.Staff, session.staff_id)
+                assert staff is not None
+                staff.password_hash = _hasher.hash(new_password)
+                staff.must_change_password = False
+            audit.record(
+                uow,
+                actor=session,
+                action="password_changed",
+                entity="staff",
+                entity_id=session.staff_id,
+            )
+            uow.commit()
+        if postgres:  # new connections must present the new password
+            previous, self._engine = (
+                self._engine,
+                make_engine(self.url.set(username=self.engine.url.username, password=new_password)),
+            )
+            if previous is not None:
+                previous.dispose()
+        self._session = replace(session, must_change_password=False)
+        return self._session
+
+    def refresh_session(self) -> StaffSession | None:
+        """Re-read the person's role and permissions, so an admin's change reaches an open
+        window without a restart. Returns the session, changed or not."""
+        if self._session is None:
+            return None
+        with self._unit_of_work(read_only=True) as uow:
+            staff = uow.session.get(orm.Staff, self._session.staff_id)
+            if staff is None:
+                return self._session
+            fresh = self._session_of(staff)
+        if fresh != self._session:
+            self._session = fresh
+        return self._session
 
     def logout(self) -> None:
         """Log out; always succeeds, even when the server can no longer be reached."""

@@ -8,11 +8,13 @@ beside the field it concerns. What was typed survives crashes as a draft on disk
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -33,7 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desk.domain.case import CaseDetails
+from desk.domain import safety
+from desk.domain.case import CaseDetails, initial_status
 from desk.domain.model import (
     CaseKind,
     CaseStatus,
@@ -42,13 +45,23 @@ from desk.domain.model import (
     Priority,
     ResolutionMethod,
 )
+from desk.domain.run_log import RecordError, is_safety_incident, record_from_dict
+from desk.domain.scripts import Mood
 from desk.domain.validation import ValidationError
 from desk.domain.wording import confirm_back_summary, find_promises, promise_message
 from desk.drafts import DraftStore, draft_scope
-from desk.services.dto import CaseView, CustomerSummary, ReferenceData, StaffSession
+from desk.services.dto import (
+    CaseView,
+    CustomerSummary,
+    ReferenceData,
+    ScriptRunToSave,
+    ScriptRunView,
+    StaffSession,
+)
 from desk.services.errors import DeskError
 from ui.customer_editor import CustomerEditor
 from ui.entry_dialog import EntryDialog
+from ui.incident_dialog import IncidentDialog
 from ui.labels import contact_phrase, label, local_time
 from ui.operations import Operations, bug_message, is_user_error
 from ui.slip import print_slip, save_slip_pdf
@@ -90,7 +103,15 @@ def _same_name(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-_IDENTITY_KEYS = ("format", "client_uuid", "case_id", "case_uuid", "reference", "base_version")
+_IDENTITY_KEYS = (
+    "format",
+    "client_uuid",
+    "case_id",
+    "case_uuid",
+    "reference",
+    "base_version",
+    "script_runs",  # kept by the script panel, not typed on the form
+)
 
 
 def _content(state: dict[str, Any]) -> dict[str, Any]:
@@ -126,6 +147,20 @@ def _select_data(combo: QComboBox, value: Any) -> None:
     combo.setCurrentIndex(index if index >= 0 else 0)
 
 
+class RunSource(Protocol):
+    """Where the guided-script runs of the case on show are kept (the script panel)."""
+
+    def case_runs(self, case_key: uuid.UUID | None = None) -> list[ScriptRunToSave]: ...
+
+    def unsaved_runs(self, case_key: uuid.UUID | None = None) -> list[ScriptRunToSave]: ...
+
+    def runs_stored(self, runs: Sequence[ScriptRunToSave]) -> None: ...
+
+    def adopt_runs(self, case_key: uuid.UUID, runs: Sequence[ScriptRunToSave]) -> None: ...
+
+    def script_title(self, script_id: str) -> str: ...
+
+
 class CaseForm(QWidget):
     """Records a new case or edits an existing one; saves through the services off-thread."""
 
@@ -133,6 +168,8 @@ class CaseForm(QWidget):
     caseShown = Signal(object)  # CaseView | None (None: a new, empty case)
     message = Signal(str)  # for the status bar
     draftSaved = Signal(str)  # draft id
+    moodChanged = Signal(object)  # Mood | None, whenever the mood on the form changes
+    runsUpdated = Signal(object)  # CaseView: the stored script runs of the case changed
 
     def __init__(
         self,
@@ -172,6 +209,10 @@ class CaseForm(QWidget):
         self._search_results: dict[str, CustomerSummary] = {}
         self.field_errors: dict[str, FieldError] = {}
         self.field_widgets: dict[str, QWidget] = {}
+        # The guided-script runs of the case, kept by the script panel (set by the window).
+        self.run_source: RunSource | None = None
+        self._sent_runs: list[ScriptRunToSave] = []
+        self._incident_dialog: IncidentDialog | None = None
 
         self._build()
         self._connect()
@@ -301,6 +342,15 @@ class CaseForm(QWidget):
         self.social_post_url.setObjectName("socialPostUrl")
         self.social_post_url.setAccessibleName(self.tr("Link to the post"))
         self.social_post_url.setPlaceholderText("https://")
+        self.mood = QComboBox()
+        self.mood.setObjectName("customerMood")
+        self.mood.setAccessibleName(self.tr("Customer's mood"))
+        self.mood.addItem(self.tr("Not set"), None)
+        for mood, mood_label in self._mood_labels().items():
+            self.mood.addItem(mood_label, mood.value)
+        self.mood.setToolTip(
+            self.tr("How the customer comes across; the guided script panel suggests a script.")
+        )
         case_group = QGroupBox(self.tr("Case"))
         grid = QGridLayout(case_group)
         grid.addWidget(self._label(self.tr("&Kind:"), self.kind), 0, 0)
@@ -323,6 +373,16 @@ class CaseForm(QWidget):
             social, self.tr("Link to the post:"), "social_post_url", self.social_post_url
         )
         grid.addWidget(self.social_box, 2, 0, 1, 6)
+        # Every letter of "mood" is taken: J it is, from the officer's judgement.
+        mood_row = QHBoxLayout()
+        mood_row.setContentsMargins(0, 0, 0, 0)
+        mood_row.addWidget(self._label(self.tr("Customer's mood (your &judgement):"), self.mood))
+        mood_row.addWidget(self.mood)
+        mood_hint = QLabel(self.tr("The guided script panel suggests a script for it."))
+        mood_hint.setProperty("role", "hint")
+        mood_hint.setWordWrap(True)
+        mood_row.addWidget(mood_hint, 1)
+        grid.addLayout(mood_row, 3, 0, 1, 6)
         for column in (1, 3, 5):
             grid.setColumnStretch(column, 1)
 
@@ -518,11 +578,33 @@ class CaseForm(QWidget):
         actions.addWidget(self.pdf_button)
         actions.addWidget(self.save_button)
 
+        # A safety incident waiting for its report.
+        self.incident_warning = QLabel()
+        self.incident_warning.setObjectName("incidentWarning")
+        self.incident_warning.setWordWrap(True)
+        self.incident_warning.setProperty("role", "warning")
+        self.report_incident_button = button(
+            "reportIncidentButton",
+            self.tr("Report the incident…"),
+            self.tr("Write the safety incident report"),
+        )
+        self.safety_box = QFrame()
+        self.safety_box.setObjectName("safetyIncidentBox")
+        self.safety_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self.safety_box.setStyleSheet(
+            "QFrame#safetyIncidentBox { background: #fde8e8; border: 1px solid #a4161a; }"
+        )
+        safety_row = QHBoxLayout(self.safety_box)
+        safety_row.addWidget(self.incident_warning, 1)
+        safety_row.addWidget(self.report_incident_button)
+        self.safety_box.hide()
+
         content = QWidget()
         content.setObjectName("caseFormContent")
         body = QVBoxLayout(content)
         body.addWidget(self.banner)
         body.addWidget(self.general_error)
+        body.addWidget(self.safety_box)
         for group in (
             customer_group,
             case_group,
@@ -559,6 +641,7 @@ class CaseForm(QWidget):
             self.social_platform,
             self.social_handle,
             self.social_post_url,
+            self.mood,
             self.customer_words,
             self.customer_expectation,
             self.officer_understanding,
@@ -574,6 +657,7 @@ class CaseForm(QWidget):
             self.resolution_method,
             self.root_cause,
             self.status,
+            self.report_incident_button,
             self.save_button,
             self.print_button,
             self.pdf_button,
@@ -631,8 +715,12 @@ class CaseForm(QWidget):
             self.referral_team,
             self.resolution_method,
             self.status,
+            self.mood,
         ):
             combo.currentIndexChanged.connect(lambda _i: self._edited())
+        self.mood.currentIndexChanged.connect(lambda _i: self.moodChanged.emit(self.current_mood()))
+        self.status.currentIndexChanged.connect(lambda _i: self._status_chosen())
+        self.report_incident_button.clicked.connect(self.report_incident)
         for box in (self.customer_agreed, self.customer_comfortable):
             box.checkStateChanged.connect(lambda _s: self._edited())
         self.kind.currentIndexChanged.connect(self._summary_inputs_changed)
@@ -715,6 +803,7 @@ class CaseForm(QWidget):
             self.customer_comfortable.setCheckState(Qt.CheckState.PartiallyChecked)
             self.referral_team.setCurrentIndex(0)
             self.resolution_method.setCurrentIndex(0)
+            self.mood.setCurrentIndex(0)
             self.assigned_label.clear()
             self.confirm_hint.hide()
             self.banner.hide()
@@ -730,6 +819,7 @@ class CaseForm(QWidget):
             self._filling = False
         self._dirty = False
         self._draft_pending = False
+        self.refresh_safety()
         self.caseShown.emit(None)
 
     def request_new_case(self) -> None:
@@ -1039,11 +1129,17 @@ class CaseForm(QWidget):
         details = self.validate()
         if details is None:
             return
+        if not self._may_close(details):
+            return
         team = self.referral_team.currentData()
         reason = self.referral_reason.text().strip()
+        mood = self.current_mood()
+        # The guided-script runs not stored yet go with the case, in the same transaction.
+        runs = self.run_source.unsaved_runs(self.case_key) if self.run_source else []
         self._saving = True
         self.save_button.setEnabled(False)
         self._sent = _content(self.form_state())
+        self._sent_runs = runs
         self._save_generation = self._generation
         self._saving_draft_id = self.draft_id
         if self.view is None:
@@ -1054,6 +1150,8 @@ class CaseForm(QWidget):
                     client_uuid=client_uuid,
                     refer_to_team_id=team,
                     referral_reason=reason,
+                    customer_mood=mood,
+                    runs=runs,
                 ),
                 on_success=self._saved,
                 on_error=self._save_failed,
@@ -1075,6 +1173,8 @@ class CaseForm(QWidget):
                 status=new_status,
                 refer_to_team_id=refer,
                 referral_reason=reason if refer is not None else "",
+                customer_mood=mood,
+                runs=runs,
             ),
             on_success=self._saved,
             on_error=self._save_failed,
@@ -1085,6 +1185,9 @@ class CaseForm(QWidget):
     def _saved(self, view: CaseView) -> None:
         self._saving = False
         self.save_button.setEnabled(True)
+        if self.run_source is not None:
+            self.run_source.runs_stored(self._sent_runs)
+        self._sent_runs = []
         sent, self._sent = self._sent, None
         old_draft = self._saving_draft_id
         if self._save_generation != self._generation:
@@ -1129,6 +1232,7 @@ class CaseForm(QWidget):
     def _save_failed(self, exc: BaseException) -> None:
         self._saving = False
         self._sent = None
+        self._sent_runs = []
         self.save_button.setEnabled(True)
         if isinstance(exc, ValidationError):
             self.show_errors(dict(exc.errors))
@@ -1181,6 +1285,7 @@ class CaseForm(QWidget):
             )
             _select_data(self.referral_team, view.assigned_team_id)
             _select_data(self.resolution_method, d.resolution_method)
+            self.set_mood(view.customer_mood)
             self.template.setCurrentIndex(0)
             assigned = view.assigned_team_name or view.assigned_officer_name
             self.assigned_label.setText(
@@ -1208,6 +1313,7 @@ class CaseForm(QWidget):
             self._filling = False
         self._dirty = False
         self._draft_pending = False
+        self.refresh_safety()
         self.caseShown.emit(view)
 
     def append_to_understanding(self, text: str) -> None:
@@ -1221,6 +1327,173 @@ class CaseForm(QWidget):
         cursor = self.officer_understanding.textCursor()
         cursor.movePosition(cursor.MoveOperation.End)
         self.officer_understanding.setTextCursor(cursor)
+
+    # --- the customer's mood and the safety incident -----------------------------------------
+
+    def _mood_labels(self) -> dict[Mood, str]:
+        return {
+            Mood.CALM: self.tr("Calm"),
+            Mood.ANXIOUS: self.tr("Anxious"),
+            Mood.FRUSTRATED: self.tr("Frustrated"),
+            Mood.ANGRY: self.tr("Angry"),
+            Mood.DISTRESSED: self.tr("Distressed"),
+            Mood.AGGRESSIVE: self.tr("Aggressive"),
+        }
+
+    def current_mood(self) -> Mood | None:
+        value = self.mood.currentData()
+        return Mood(value) if value else None
+
+    def set_mood(self, mood: Mood | None) -> None:
+        """Set the customer's mood (from the script panel, or the stored case); a change by the
+        officer makes the form unsaved like any other edit."""
+        _select_data(self.mood, mood.value if mood else None)
+
+    @property
+    def case_key(self) -> uuid.UUID:
+        """The case on show: its UUID, which is the client UUID until the first save."""
+        return self.view.uuid if self.view is not None else self.client_uuid
+
+    def safety_runs(self) -> list[safety.RunSafety]:
+        """The runs of the case for the closing rule: stored ones with their reports, and the
+        script panel's runs the database does not hold yet."""
+        stored = {run.uuid: run.safety for run in (self.view.script_runs if self.view else ())}
+        pending = self.run_source.case_runs(self.case_key) if self.run_source else []
+        return safety.combined(
+            stored, {run.uuid: is_safety_incident(run.record) for run in pending}
+        )
+
+    def runs_changed(self) -> None:
+        """The script panel's runs moved on: the safety box follows, and on a case not saved
+        yet the runs are unsaved work, kept in the draft like typing."""
+        self.refresh_safety()
+        source = self.run_source
+        if (
+            self.view is None
+            and not self._filling
+            and source is not None
+            and source.unsaved_runs(self.case_key)
+        ):
+            self._dirty = True
+            self._draft_pending = True
+
+    def refresh_safety(self) -> None:
+        """Show (or hide) the safety incident that waits for its report."""
+        waiting = safety.unreported(self.safety_runs())
+        self.safety_box.setVisible(waiting > 0)
+        if not waiting:
+            return
+        if self.view is None:
+            text = self.tr(
+                "⚠ A safety incident happened with this customer. Save the case, then report "
+                "the incident: the case cannot be resolved or closed before that."
+            )
+        else:
+            text = self.tr(
+                "⚠ A safety incident on this case has not been reported yet. The case cannot "
+                "be resolved or closed until it is."
+            )
+        self.incident_warning.setText(text)
+        self.incident_warning.setAccessibleName(text)
+        self.report_incident_button.setVisible(self.view is not None)
+
+    def _closing_refusal(self, target: CaseStatus | None) -> str:
+        """Why moving to ``target`` is refused by the safety rule ("" when it is not)."""
+        if target is None:
+            return ""
+        current = self.view.status if self.view is not None else None
+        try:
+            safety.check_may_close(current, target, self.safety_runs())
+        except safety.IncidentNotReported as refused:
+            if self.view is None:
+                return self.tr(
+                    "A safety incident happened with this customer and has not been reported. "
+                    "Save the case without settling it at first contact, report the incident "
+                    "(Report the incident…), then resolve it."
+                )
+            return str(refused)
+        return ""
+
+    def _status_chosen(self) -> None:
+        """Choosing Resolved or Closed explains at once when the safety rule stands in the way."""
+        if self._filling or self.view is None:
+            return
+        refusal = self._closing_refusal(enum_data(self.status, CaseStatus))
+        if refusal:
+            self.general_error.show_message(refusal)
+        else:
+            self.general_error.clear_message()
+
+    def _may_close(self, details: CaseDetails) -> bool:
+        target = enum_data(self.status, CaseStatus) if self.view else initial_status(details)
+        refusal = self._closing_refusal(target)
+        if not refusal:
+            return True
+        self.general_error.show_message(refusal)
+        self.scroll_area.ensureWidgetVisible(self.general_error)
+        self.refresh_safety()
+        if self.report_incident_button.isVisible():
+            self.report_incident_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.message.emit(refusal)
+        return False
+
+    def report_incident(self) -> IncidentDialog | None:
+        """Open the small dialog where the officer writes the incident report."""
+        view = self.view
+        if view is None:
+            self.message.emit(self.tr("Save the case first, then report the incident."))
+            return None
+        pending = self.run_source.unsaved_runs(view.uuid) if self.run_source else []
+        title = self.run_source.script_title if self.run_source else (lambda s: s)
+        incidents = [
+            (title(run.script_id), run.started_at)
+            for run in view.script_runs
+            if run.safety.needs_report
+        ]
+        stored = {run.uuid for run in view.script_runs}
+        incidents += [
+            (title(run.record.script_id), run.record.started_at)
+            for run in pending
+            if run.uuid not in stored and is_safety_incident(run.record)
+        ]
+        dialog = IncidentDialog(
+            self.ops,
+            case_id=view.id,
+            reference=view.reference,
+            incidents=incidents,
+            runs=pending,
+            parent=self,
+        )
+        dialog.reported.connect(lambda runs: self._incident_reported(view.id, pending, runs))
+        dialog.finished.connect(lambda _r: self._incident_dialog_closed())
+        self._incident_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _incident_dialog_closed(self) -> None:
+        dialog, self._incident_dialog = self._incident_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+        self.activateWindow()  # the keyboard comes back to the form
+
+    def _incident_reported(
+        self, case_id: int, sent: list[ScriptRunToSave], runs: list[ScriptRunView]
+    ) -> None:
+        if self.run_source is not None:
+            self.run_source.runs_stored(sent)
+        self.update_runs(case_id, runs)
+        self.general_error.clear_message()
+        self.message.emit(self.tr("Incident report saved. The case can now be resolved."))
+        self.status.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def update_runs(self, case_id: int, runs: list[ScriptRunView]) -> None:
+        """The stored runs of a case changed (stored by the panel, or reported): the case on
+        show takes them without touching what the officer is typing."""
+        if self.view is None or self.view.id != case_id:
+            return
+        self.view = dataclasses.replace(self.view, script_runs=tuple(runs))
+        self.refresh_safety()
+        self.runsUpdated.emit(self.view)
 
     # --- contacts, updates and notes -----------------------------------------------------
 
@@ -1326,6 +1599,12 @@ class CaseForm(QWidget):
             "referral_team_id": self.referral_team.currentData(),
             "resolution_method": self.resolution_method.currentData(),
             "status": self.status.currentData(),
+            "customer_mood": self.mood.currentData(),
+            # Script runs not stored yet travel with the draft, so a crash loses none of them.
+            "script_runs": [
+                {"uuid": str(run.uuid), "record": run.record.as_dict()}
+                for run in (self.run_source.unsaved_runs(self.case_key) if self.run_source else [])
+            ],
         }
         for name in _TEXT_FIELDS:
             state[name] = getattr(self, name).text()
@@ -1427,6 +1706,7 @@ class CaseForm(QWidget):
                 self._filling = False
             self.caseShown.emit(None)
         self._fill(state, customer)
+        self._adopt_draft_runs(state)
         self._dirty = True
         self._draft_pending = False
         if customer_note:
@@ -1467,6 +1747,7 @@ class CaseForm(QWidget):
             _select_data(self.referral_team, state.get("referral_team_id"))
             method = state.get("resolution_method")
             _select_data(self.resolution_method, ResolutionMethod(method) if method else None)
+            _select_data(self.mood, state.get("customer_mood"))
             status = state.get("status")
             if status and self.view is not None:
                 _select_data(self.status, CaseStatus(status))
@@ -1479,12 +1760,28 @@ class CaseForm(QWidget):
             self._filling = False
 
     def has_content(self) -> bool:
-        """Worth keeping as a draft: a customer or any text was entered."""
+        """Worth keeping as a draft: a customer, any text or a guided-script run not stored."""
         return (
             self.customer is not None
             or any(getattr(self, name).text().strip() for name in _TEXT_FIELDS)
             or bool(self.transactions.rows)
+            or bool(self.run_source and self.run_source.unsaved_runs(self.case_key))
         )
+
+    def _adopt_draft_runs(self, state: dict[str, Any]) -> None:
+        """Hand the draft's script runs back to the panel (a run it still holds is newer)."""
+        if self.run_source is None:
+            return
+        runs: list[ScriptRunToSave] = []
+        for kept in state.get("script_runs") or []:
+            try:
+                runs.append(
+                    ScriptRunToSave(uuid.UUID(str(kept["uuid"])), record_from_dict(kept["record"]))
+                )
+            except (KeyError, TypeError, ValueError, RecordError) as exc:
+                log.warning("A script run of the draft could not be read: %s", exc)
+        if runs:
+            self.run_source.adopt_runs(self.case_key, runs)
 
     def save_draft(self) -> None:
         """Write the draft file now (called by the timer and after edits, debounced)."""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desk.domain.authority import Permission
 from desk.domain.model import OPEN_STATUSES, CaseKind, CaseStatus, Channel
 from desk.services.dto import CaseQuery, CaseScope, ReferenceData
 from ui.case_list_model import CASE_ID_ROLE, COLUMNS, CaseListModel
@@ -65,7 +66,11 @@ class CaseListWidget(QWidget):
         self.scope.setAccessibleName(self.tr("Which cases"))
         self.scope.addItem(self.tr("My open cases"), CaseScope.MINE)
         self.scope.addItem(self.tr("My centre"), CaseScope.CENTRE)
-        self.scope.addItem(self.tr("All cases"), CaseScope.ALL)
+        session = ops.desk.session if ops.desk else None
+        if session is None or session.can(Permission.VIEW_ALL_CASES):
+            self.scope.addItem(self.tr("All cases"), CaseScope.ALL)
+        else:  # the role sees its centre's cases and its own: "all" would say more than it shows
+            self.scope.addItem(self.tr("All I may see"), CaseScope.ALL)
         self.scope.setCurrentIndex(1)
 
         self.search = QLineEdit()

@@ -7,7 +7,8 @@ import html
 import weakref
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QUrl, Signal
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -26,10 +28,18 @@ from desk.drafts import Draft, DraftStore, database_key
 from desk.services.dto import CaseView, ReferenceData, StaffSession
 from ui.case_form import CaseForm
 from ui.case_list import CaseListWidget
+from ui.idle_lock import IdleWatcher
 from ui.labels import label, local_time
-from ui.operations import Operations
+from ui.lock_screen import LockScreen, UnlockDialog, WindowCovers
+from ui.operations import Operations, bug_message, is_user_error
 from ui.script_panel import ScriptPanel
 from ui.timeline import TimelineWidget
+
+
+class _NewsBridge(QObject):
+    """Carries news from the listener's thread to the window's (a queued signal)."""
+
+    arrived = Signal(bool)  # True: configuration changed; False: requests changed
 
 
 class MainWindow(QMainWindow):
@@ -65,7 +75,11 @@ class MainWindow(QMainWindow):
 
         loading = QLabel(self.tr("Loading…"))
         loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(loading)
+        # The central pages: "loading", then the screens; the lock screen while locked.
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("mainPages")
+        self.pages.addWidget(loading)
+        self.setCentralWidget(self.pages)
 
         self.who = QLabel()
         self.who.setObjectName("statusWho")
@@ -81,6 +95,7 @@ class MainWindow(QMainWindow):
         ops.busyChanged.connect(self._busy_changed)
         self._update_status_labels()
         self._build_menus()
+        self._build_lock()
 
         ops.query(
             lambda d: d.reference_data(),
@@ -125,6 +140,9 @@ class MainWindow(QMainWindow):
         self.list_action = self._action(
             self.tr("Case &list"), "caseListAction", "Ctrl+L", self.show_list
         )
+        self.lock_action = self._action(
+            self.tr("Loc&k now"), "lockAction", "Ctrl+Shift+L", self.lock_now
+        )
         self.logout_action = self._action(
             self.tr("&Log out"), "logoutAction", None, self.logoutRequested.emit
         )
@@ -137,12 +155,25 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.print_action)
         file_menu.addAction(self.pdf_action)
+        # Beside the case's other actions: every free Alt+letter of the window is taken by the
+        # form's fields and the script panel, so these get no menu of their own.
+        self._build_case_actions()
         file_menu.addSeparator()
+        file_menu.addAction(self.grant_action)
+        file_menu.addAction(self.admin_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.lock_action)
         file_menu.addAction(self.logout_action)
         file_menu.addAction(self.quit_action)
         self._build_view_menu()
         self._build_help_menu()
-        for action in (self.new_action, self.save_action, self.find_action, self.print_action):
+        for action in (
+            self.new_action,
+            self.save_action,
+            self.find_action,
+            self.print_action,
+            self.grant_action,
+        ):
             action.setEnabled(False)
 
     def _build_view_menu(self) -> None:
@@ -228,6 +259,144 @@ class MainWindow(QMainWindow):
             self.tr("From the script: {what} Complete it in the case form.").format(what=text),
             15000,
         )
+
+    def _share_case_with_script_panel(self) -> None:
+        """One mood, the case's: the form's and the panel's lists mirror each other. The panel
+        keeps the case's runs (the form saves them with the case) and the timeline tells them."""
+        form, panel = self.form, self.script_panel
+        assert form is not None
+        form.run_source = panel
+        form.moodChanged.connect(panel.set_mood)
+        panel.moodChosen.connect(form.set_mood)
+        form.caseShown.connect(self._script_case_shown)
+        panel.runsChanged.connect(form.runs_changed)
+        panel.runsStored.connect(form.update_runs)
+        form.runsUpdated.connect(self.timeline.show_case)
+        panel.libraryLoaded.connect(self.timeline.set_library)
+        self.timeline.set_library(panel.library)
+        self._script_case_shown(form.view)
+
+    def _script_case_shown(self, view: CaseView | None) -> None:
+        form = self.form
+        if form is not None:
+            self.script_panel.set_case(
+                form.case_key, view.id if view is not None else None, form.current_mood()
+            )
+
+    def _build_case_actions(self) -> None:
+        """What the officer may grant or must ask for, and (for admins) the admin console."""
+        self.grant_action = self._action(
+            self.tr("&Waiver, claim or refund…"), "grantAction", "Ctrl+Shift+W", self.grant
+        )
+        self.admin_action = self._action(
+            self.tr("&Admin console…"), "adminConsoleAction", "Ctrl+Shift+M", self.open_admin
+        )
+        self.admin_console: QWidget | None = None
+        self._show_admin_for(self.session)
+
+    def _show_admin_for(self, session: StaffSession | None) -> None:
+        """The console is offered to people whose role may configure something."""
+        from desk.domain.authority import Permission
+
+        admin = (
+            Permission.MANAGE_STAFF,
+            Permission.MANAGE_ROLES,
+            Permission.MANAGE_LIMITS,
+            Permission.MANAGE_ORGANISATION,
+            Permission.VIEW_AUDIT,
+        )
+        allowed = session is not None and any(session.can(p) for p in admin)
+        self.admin_action.setVisible(allowed)
+        self.admin_action.setEnabled(allowed and not self._locked_now())
+
+    def _locked_now(self) -> bool:
+        return bool(getattr(self, "_locked", False))
+
+    def grant(self) -> None:
+        """Ctrl+Shift+W: grant at the counter within the officer's limit, or ask who can."""
+        from ui.grant_dialog import GrantDialog
+
+        form = self.form
+        if form is None or self.reference is None:
+            return
+        if form.view is None:
+            self.statusBar().showMessage(
+                self.tr("Save the case first: a waiver or claim belongs to a saved case."), 8000
+            )
+            return
+        dialog = GrantDialog(self.ops, form.view.id, self.reference.currency, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.done.connect(self._granted)
+        dialog.open()
+
+    def _granted(self, view: object) -> None:
+        status = getattr(view, "status", "")
+        if status == "granted":
+            self.statusBar().showMessage(self.tr("Granted and recorded on the case."), 8000)
+        else:
+            to = getattr(view, "assigned_to", None) or self.tr("the supervisors")
+            self.statusBar().showMessage(
+                self.tr("Sent for a decision to {who}.").format(who=to), 8000
+            )
+        if self.form is not None and self.form.view is not None:
+            self.form.open_case(self.form.view.id)
+
+    def open_admin(self) -> None:
+        from ui.admin_console import AdminConsole
+
+        if self.admin_console is None or not shiboken6.isValid(self.admin_console):
+            console = AdminConsole(self.ops, self)
+            console.setWindowFlag(Qt.WindowType.Window, True)
+            console.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.admin_console = console
+        self.admin_console.show()
+        self.admin_console.raise_()
+        self.admin_console.activateWindow()
+
+    # --- news from elsewhere -------------------------------------------------------------
+
+    def _start_listening(self) -> None:
+        """Requests and configuration changed by others reach this window within moments."""
+        from desk.adapters.notifications import CONFIGURATION, Listener
+
+        desk = self.ops.desk
+        if desk is None or desk.session is None:
+            return
+        bridge = _NewsBridge(self)
+        bridge.arrived.connect(self._news)
+        listener = Listener(
+            desk.engine,
+            lambda note: (
+                bridge.arrived.emit(note.channel == CONFIGURATION)
+                if shiboken6.isValid(bridge)
+                else None
+            ),
+        )
+        self._listener: Listener | None = listener.start()
+        # However the window goes (closed, deleted with its parent), the listening stops.
+        self.destroyed.connect(lambda *_: listener.stop(timeout=2.0))
+
+    def _news(self, configuration: bool) -> None:
+        if configuration:
+            self.ops.query(
+                lambda d: d.refresh_session(), on_success=self._session_refreshed, owner=self
+            )
+        else:
+            self.ops.changed.emit()
+
+    def _session_refreshed(self, session: StaffSession | None) -> None:
+        if session is None or session == self.session:
+            return
+        self.session = session
+        self._update_status_labels()
+        self._show_admin_for(session)
+        self.ops.changed.emit()
+
+    def _stop_listening(self) -> None:
+        listener = getattr(self, "_listener", None)
+        if listener is not None:
+            listener.stop()
+            self._listener = None
 
     def _build_help_menu(self) -> None:
         help_menu = self.menuBar().addMenu(self.tr("&Help"))
@@ -320,17 +489,30 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("mainTabs")
         self.tabs.addTab(self.splitter, self.tr("&Case"))
         self.tabs.addTab(self.case_list, self.tr("Case &list"))
-        self.setCentralWidget(self.tabs)
+        self.pages.addWidget(self.tabs)
+        if not self._locked:
+            self.pages.setCurrentWidget(self.tabs)
 
         self.case_list.openRequested.connect(self.open_case)
         self.form.caseShown.connect(self._case_shown)
         self.form.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.script_panel.insertPhrase.connect(self.form.append_to_understanding)
         self.form.caseShown.connect(self.script_panel.refresh)
+        self._share_case_with_script_panel()
         self.case_list.model.set_query(self.case_list.current_query())
-        for action in (self.new_action, self.save_action, self.find_action, self.print_action):
+        for action in (
+            self.new_action,
+            self.save_action,
+            self.find_action,
+            self.print_action,
+            self.grant_action,
+        ):
             action.setEnabled(True)
-        self.form.customer_search.setFocus()
+        self._start_listening()
+        if self._locked:  # locked while the lists were loading: the screens wait behind the lock
+            self._keep_screens_locked()
+        else:
+            self.form.customer_search.setFocus()
         self.ready.emit()
         if self._offer_drafts_when_ready:
             self.offer_draft_recovery()
@@ -339,15 +521,15 @@ class MainWindow(QMainWindow):
         if view is None:
             self.timeline.clear()
             self.timeline_title.setText(self.tr("Timeline (the case is not saved yet)"))
-            self.setWindowTitle(self.tr("Desk — new case"))
+            self._set_title(self.tr("Desk — new case"))
         else:
-            self.timeline.show_entries(view.timeline)
+            self.timeline.show_case(view)
             self.timeline_title.setText(
                 self.tr("Timeline of {reference} · {status}").format(
                     reference=view.reference, status=label(view.status)
                 )
             )
-            self.setWindowTitle(self.tr("Desk — {reference}").format(reference=view.reference))
+            self._set_title(self.tr("Desk — {reference}").format(reference=view.reference))
 
     def _update_status_labels(self) -> None:
         session = self.session
@@ -462,6 +644,229 @@ class MainWindow(QMainWindow):
         box.open()
         return box
 
+    # --- locking -------------------------------------------------------------------------
+
+    def _build_lock(self) -> None:
+        """The idle lock (an organisation setting, read at login) and Lock now."""
+        self._locked = False
+        self._unlocking = False
+        self._leaving = False
+        self._locked_title = self.tr("Desk — locked")
+        self._title_when_unlocked = self.windowTitle()
+        self._enabled_before_lock: dict[QAction, bool] = {}
+        self._docks_before_lock: list[QDockWidget] = []
+        self._focus_before_lock: QWidget | None = None
+        self.lock_screen = LockScreen()
+        self.pages.addWidget(self.lock_screen)
+        self.lock_screen.unlockRequested.connect(self._unlock_requested)
+        self.lock_screen.logoutRequested.connect(self._logout_from_lock)
+        self.unlock_dialog: UnlockDialog | None = None  # made when a modal dialog needs it
+        self.covers = WindowCovers(self)
+        self.covers.skip(self)
+        self.covers.modalWindowsChanged.connect(self._place_lock_screen)
+        desk = self.ops.desk
+        minutes = desk.idle_lock_minutes if desk is not None else 0
+        self.idle_watcher = IdleWatcher(IdleWatcher.minutes_to_ms(minutes), self)
+        self.idle_watcher.idle.connect(self._idle)
+        self.idle_watcher.start()
+        # Lock now also from a floating dock (a window of its own).
+        for dock in self.findChildren(QDockWidget):
+            dock.addAction(self.lock_action)
+        # Whatever changes the title or the status bar while locked shows nothing of a customer.
+        self.windowTitleChanged.connect(self._title_changed)
+        self.statusBar().messageChanged.connect(self._status_message_changed)
+
+    @property
+    def is_locked(self) -> bool:
+        return self._locked
+
+    def lock_now(self) -> None:
+        """File → Lock now (Ctrl+Shift+L): an officer leaving the counter locks at once."""
+        self.lock()
+
+    def _idle(self) -> None:
+        minutes = round(self.idle_watcher.interval_ms / 60_000)
+        if minutes == 1:
+            reason = self.tr("Locked automatically after a minute without use.")
+        elif minutes > 1:
+            reason = self.tr("Locked automatically after {minutes} minutes without use.").format(
+                minutes=minutes
+            )
+        else:
+            reason = self.tr("Locked automatically: nobody used Desk for a while.")
+        self.lock(reason=reason)
+
+    def lock(self, *, reason: str = "") -> None:
+        """Hide everything of the customer until the same person unlocks with their password.
+        The case form keeps what was typed (and it is on disk as a draft at once); windows that
+        were open stay open under a cover and come back as they were."""
+        if self._locked or self._leaving:
+            return
+        self._locked = True
+        self.idle_watcher.stop()
+        if self.form is not None:
+            self.form.save_draft()
+        focus = QApplication.focusWidget()
+        self._focus_before_lock = focus if focus is not None and self.isAncestorOf(focus) else None
+        self._title_when_unlocked = self.windowTitle()
+        self.setWindowTitle(self._locked_title)
+        self.statusBar().clearMessage()
+        # Other windows first, while their focus is still where the person left it.
+        self.covers.cover_all(
+            self.tr("Desk is locked. This window comes back as it was after unlocking.")
+        )
+        self._enabled_before_lock = {}
+        self._keep_screens_locked()
+        self.menuBar().setEnabled(False)
+        self._docks_before_lock = [d for d in self.findChildren(QDockWidget) if not d.isHidden()]
+        for dock in self._docks_before_lock:
+            dock.hide()
+        session = self.ops.desk.session if self.ops.desk is not None else self.session
+        for screen in self._lock_screens():
+            screen.reset()
+            screen.set_person(session.full_name if session is not None else "")
+            screen.set_reason(reason)
+        self.pages.setCurrentWidget(self.lock_screen)
+        self._place_lock_screen()
+        if self.ops.desk is not None and self.ops.desk.session is not None:
+            self.ops.write(lambda d: d.lock(), owner=self)
+
+    def _keep_screens_locked(self) -> None:
+        """Every action off (remembering which were on), the screens disabled: nothing behind the
+        lock takes the keyboard or a shortcut (Ctrl+P would print a customer's slip)."""
+        for action in self.actions():
+            if action not in self._enabled_before_lock or action.isEnabled():
+                self._enabled_before_lock[action] = action.isEnabled()
+            action.setEnabled(False)
+        for index in range(self.pages.count()):
+            page = self.pages.widget(index)
+            if page is not self.lock_screen:
+                page.setEnabled(False)
+
+    def _lock_screens(self) -> list[LockScreen]:
+        screens = [self.lock_screen]
+        if self.unlock_dialog is not None:
+            screens.append(self.unlock_dialog.screen_widget)
+        return screens
+
+    def _place_lock_screen(self) -> None:
+        """The lock screen goes where the keyboard reaches it: in this window; or, while a
+        covered dialog is modal (it would keep the keyboard from this window), in a dialog of
+        its own in front of it."""
+        if not self._locked:
+            return
+        if self.covers.has_modal_window():
+            if self.unlock_dialog is None:
+                self.unlock_dialog = UnlockDialog(self)
+                self.covers.skip(self.unlock_dialog)
+                dialog_screen = self.unlock_dialog.screen_widget
+                dialog_screen.unlockRequested.connect(self._unlock_requested)
+                dialog_screen.logoutRequested.connect(self._logout_from_lock)
+            screen = self.unlock_dialog.screen_widget
+            if not self.unlock_dialog.isVisible():
+                screen.reset()
+                screen.set_person(self.lock_screen.person)
+                screen.set_reason(self.lock_screen.reason.text())
+            screen.set_busy(self._unlocking)
+            if QApplication.activeModalWidget() is not self.unlock_dialog:
+                self.unlock_dialog.bring_to_front()
+            return
+        if self.unlock_dialog is not None and self.unlock_dialog.isVisible():
+            self.unlock_dialog.hide()
+            self.activateWindow()  # the keyboard comes back to this window's lock screen
+        self.lock_screen.set_busy(self._unlocking)
+        self.lock_screen.focus_password()
+
+    def active_lock_screen(self) -> LockScreen:
+        if self.unlock_dialog is not None and self.unlock_dialog.isVisible():
+            return self.unlock_dialog.screen_widget
+        return self.lock_screen
+
+    def _unlock_requested(self, password: str) -> None:
+        if not self._locked or self._unlocking or self._leaving or self.ops.desk is None:
+            return
+        self._unlocking = True
+        for screen in self._lock_screens():
+            screen.set_busy(True)
+        # On the worker: argon2id (and the lockout count) on SQLite, a fresh connection as the
+        # person's own login role on PostgreSQL.
+        self.ops.write(
+            lambda d: d.unlock(password),
+            on_success=lambda _session: self._unlocked(),
+            on_error=self._unlock_failed,
+            owner=self,
+            label=self.tr("Checking the password…"),
+        )
+
+    def _unlock_failed(self, exc: BaseException) -> None:
+        self._unlocking = False
+        for screen in self._lock_screens():
+            screen.set_busy(False)
+        message = str(exc) if is_user_error(exc) else bug_message()
+        self.active_lock_screen().show_error(message)
+
+    def _unlocked(self) -> None:
+        self._unlocking = False
+        if not self._locked or self._leaving:
+            return
+        self._locked = False
+        if self.unlock_dialog is not None:
+            self.unlock_dialog.hide()
+        for screen in self._lock_screens():
+            screen.reset()
+        self.menuBar().setEnabled(True)
+        for action, enabled in self._enabled_before_lock.items():
+            action.setEnabled(enabled)
+        self._enabled_before_lock = {}
+        for index in range(self.pages.count()):
+            self.pages.widget(index).setEnabled(True)
+        self.pages.setCurrentWidget(self.tabs if self.form is not None else self.pages.widget(0))
+        for dock in self._docks_before_lock:
+            dock.show()
+        self._docks_before_lock = []
+        self.setWindowTitle(self._title_when_unlocked)
+        self.covers.uncover_all()
+        focus, self._focus_before_lock = self._focus_before_lock, None
+        if focus is not None and shiboken6.isValid(focus) and focus.isVisible():
+            focus.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif self.form is not None:
+            self.form.customer_search.setFocus()
+        waiting = QApplication.activeModalWidget()
+        if waiting is not None:  # a dialog still waits for an answer: the keyboard goes back there
+            waiting.raise_()
+            waiting.activateWindow()
+        self.idle_watcher.start()
+
+    def _logout_from_lock(self) -> None:
+        """Someone else at the counter: log the person out. Their unsaved case goes to a draft
+        (offered back when they log in again); dialogs left open are cancelled."""
+        if not self._locked or self._leaving:
+            return
+        self._leaving = True
+        if self.form is not None:
+            self.form.save_draft()
+        for screen in self._lock_screens():
+            screen.setEnabled(False)
+        if self.unlock_dialog is not None:
+            self.unlock_dialog.hide()
+        self.covers.close_all()
+        self.logoutRequested.emit()
+
+    def _set_title(self, title: str) -> None:
+        if self._locked:
+            self._title_when_unlocked = title
+        else:
+            self.setWindowTitle(title)
+
+    def _title_changed(self, title: str) -> None:
+        if self._locked and title != self._locked_title:
+            self._title_when_unlocked = title
+            self.setWindowTitle(self._locked_title)
+
+    def _status_message_changed(self, message: str) -> None:
+        if self._locked and message:
+            self.statusBar().clearMessage()
+
     # --- closing -------------------------------------------------------------------------
 
     def close_for_logout(self) -> None:
@@ -469,10 +874,18 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.idle_watcher.stop()
+        self._stop_listening()
+        if self._locked:
+            self._leaving = True
+            if self.unlock_dialog is not None:
+                self.unlock_dialog.hide()
+            self.covers.close_all()
         if self.form is not None:
             if self.form.is_dirty:
                 self.form.save_draft()
             self.form.stop_autosave()
+        self.script_panel.store_runs()  # a run on a saved case still under way is kept
         event.accept()
         if not self._for_logout:
             self.quitRequested.emit()

@@ -7,7 +7,16 @@ Back (Alt+Left) undoes the last move; Next is Alt+Right. The safety alert is one
 step (Ctrl+Shift+A, a window action the main window owns) and is confirmed in the panel.
 
 The scripts are files: they are loaded through the operations worker, never on the GUI thread.
-What the officer did is kept as plain run records (``records``), ready to be stored with the case.
+
+What the officer did is kept as plain run records, each with a UUID made when the run starts,
+for the case on show (``set_case``). Once the case is saved, a run is stored with it when it ends,
+when a safety alert is raised, when the officer leaves it for another script and when the form
+shows another case; the form's own save stores the rest (``unsaved_runs``/``runs_stored``). Runs
+of a case not saved yet are kept until its first save, even while the officer looks at another
+case. Saving is idempotent by the run's UUID: storing a run again never duplicates it.
+
+The customer's mood is the case's: the panel's mood list mirrors the one on the case form
+(``set_mood``) and reports the officer's choice here with ``moodChosen``.
 """
 
 from __future__ import annotations
@@ -15,7 +24,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt, Signal
@@ -47,6 +57,7 @@ from desk.domain.scripts import (
     load_builtin_library,
     load_library,
 )
+from desk.services.dto import ScriptRunToSave, ScriptRunView
 from ui.operations import Operations, bug_message, is_user_error
 
 log = logging.getLogger(__name__)
@@ -81,6 +92,9 @@ class ScriptPanel(QWidget):
     safetyAlertRaised = Signal(object)  # datetime (UTC)
     runFinished = Signal(object)  # RunRecord
     libraryLoaded = Signal(object)  # Library
+    moodChosen = Signal(object)  # Mood | None: the officer changed the mood here
+    runsChanged = Signal()  # the runs kept for the case on show changed (a move, an alert)
+    runsStored = Signal(int, object)  # case id, list[ScriptRunView]: every stored run of it
 
     def __init__(
         self,
@@ -102,8 +116,16 @@ class ScriptPanel(QWidget):
         self.clock = clock
         self.library: Library | None = None
         self.run: ScriptRun | None = None
-        self.records: list[RunRecord] = []
-        self.standalone_alerts: list[dt.datetime] = []
+        self.run_uuid: uuid.UUID | None = None
+        # The case the runs are for: its UUID (the form's client UUID before the first save)
+        # and its id once saved.
+        self.case_key: uuid.UUID | None = None
+        self.case_id: int | None = None
+        # Every run with something done in it this session, by run UUID: (case, record).
+        self._kept: dict[uuid.UUID, tuple[uuid.UUID | None, RunRecord]] = {}
+        self._stored: dict[uuid.UUID, RunRecord] = {}  # what the database holds of each
+        self._case_ids: dict[uuid.UUID, int] = {}
+        self.standalone_alerts: list[dt.datetime] = []  # only while no script can be loaded
         self.context: Callable[[], Mapping[str, str]] = dict
         self._step_controls: list[QWidget] = []
         self._filling_choice = False
@@ -218,6 +240,7 @@ class ScriptPanel(QWidget):
         layout.addWidget(self.alert_button)
 
         self.mood.currentIndexChanged.connect(self._mood_changed)
+        self.mood.activated.connect(lambda _i: self.moodChosen.emit(self.current_mood()))
         self.script_choice.currentIndexChanged.connect(self._script_chosen)
         self.back_button.clicked.connect(self.back)
         self.next_button.clicked.connect(self.next)
@@ -296,7 +319,12 @@ class ScriptPanel(QWidget):
     # --- choosing ------------------------------------------------------------------------
 
     def set_mood(self, mood: Mood | None) -> None:
+        """Show the case's mood (a change proposes the fitting script)."""
         self.mood.setCurrentIndex(max(0, self.mood.findData(mood.value if mood else "")))
+
+    def current_mood(self) -> Mood | None:
+        value = self.mood.currentData()
+        return Mood(value) if value else None
 
     def _mood_changed(self, _index: int = 0) -> None:
         if self.library is None:
@@ -321,6 +349,7 @@ class ScriptPanel(QWidget):
             and self.run.position == 1
         ):
             return
+        left = self.run
         self._keep_current_run()
         self._filling_choice = True
         try:
@@ -329,6 +358,7 @@ class ScriptPanel(QWidget):
             self._filling_choice = False
         if script_id is None or self.library is None or script_id not in self.library:
             self.run = None
+            self.run_uuid = None
         else:
             self.run = ScriptRun(
                 self.library,
@@ -337,17 +367,120 @@ class ScriptPanel(QWidget):
                 language=self.language,
                 values=self._values(),
             )
+            self.run_uuid = uuid.uuid4()
         self._show_run()
+        if left is not None and left is not self.run:
+            self.store_runs()  # the run left for another script is stored as it stands
 
     def _keep_current_run(self) -> None:
-        """A run left before its end is still a record of what was done."""
-        run = self.run
-        if run is not None and not run.finished and (run.position > 1 or self._had_events(run)):
-            self.records.append(run.record())
+        """Keep the record of the run on show once something was done in it (a run left
+        before its end is still a record of what was done)."""
+        run, run_uuid = self.run, self.run_uuid
+        if run is None or run_uuid is None:
+            return
+        if run.finished or run.position > 1 or self._had_events(run):
+            record = run.record()
+            kept = self._kept.get(run_uuid)
+            if kept is None or kept[1] != record:
+                self._kept[run_uuid] = (self.case_key, record)
+                self.runsChanged.emit()
 
     @staticmethod
     def _had_events(run: ScriptRun) -> bool:
         return any(e.kind != "shown" for e in run.record().events)
+
+    # --- the runs of the case --------------------------------------------------------------
+
+    @property
+    def records(self) -> list[RunRecord]:
+        """What was done with the scripts on the case on show, oldest run first."""
+        self._keep_current_run()
+        return [record for key, record in self._kept.values() if key == self.case_key]
+
+    def case_runs(self, case_key: uuid.UUID | None = None) -> list[ScriptRunToSave]:
+        """Every run kept for the case (the one on show by default), stored or not."""
+        self._keep_current_run()
+        key = self.case_key if case_key is None else case_key
+        return [
+            ScriptRunToSave(run_uuid, record)
+            for run_uuid, (run_key, record) in self._kept.items()
+            if run_key == key
+        ]
+
+    def unsaved_runs(self, case_key: uuid.UUID | None = None) -> list[ScriptRunToSave]:
+        """The runs of the case the database does not hold as they are now."""
+        return [r for r in self.case_runs(case_key) if self._stored.get(r.uuid) != r.record]
+
+    def runs_stored(self, runs: Iterable[ScriptRunToSave]) -> None:
+        """These states of these runs are in the database now (saved with the case)."""
+        for run in runs:
+            self._stored[run.uuid] = run.record
+
+    def adopt_runs(self, case_key: uuid.UUID, runs: Iterable[ScriptRunToSave]) -> None:
+        """Take back runs kept elsewhere (a restored draft); a run held here is newer."""
+        adopted = False
+        for run in runs:
+            if run.uuid not in self._kept:
+                self._kept[run.uuid] = (case_key, run.record)
+                adopted = True
+        if adopted:
+            self.runsChanged.emit()
+
+    def script_title(self, script_id: str) -> str:
+        if self.library is not None and script_id in self.library:
+            return self.library[script_id].title.in_language(self.language)
+        return script_id.replace("_", " ").capitalize()
+
+    def set_case(self, case_key: uuid.UUID, case_id: int | None, mood: Mood | None = None) -> None:
+        """The form shows this case. Another case: the runs of the one before are stored (or
+        kept until its first save), and the panel starts afresh with the new case's mood."""
+        if case_id is not None:
+            self._case_ids[case_key] = case_id
+        if case_key == self.case_key:
+            self.case_id = case_id if case_id is not None else self.case_id
+            return
+        self._keep_current_run()
+        self.store_runs()
+        self.case_key = case_key
+        self.case_id = case_id if case_id is not None else self._case_ids.get(case_key)
+        self.run = None
+        self.run_uuid = None
+        self.alert_confirmation.hide()
+        self.set_mood(mood)
+        self._mood_changed()  # the proposal for this case, even when the mood is the same
+        self.runsChanged.emit()
+
+    def store_runs(self) -> None:
+        """Store what is not stored yet of the runs of a saved case (off the GUI thread)."""
+        key, case_id = self.case_key, self.case_id
+        if key is None or case_id is None:
+            return
+        runs = self.unsaved_runs(key)
+        if not runs:
+            return
+        self.ops.write(
+            lambda d: d.cases.script_runs.save_all(case_id, runs),
+            on_success=lambda views: self._stored_now(case_id, runs, views),
+            on_error=self._store_failed,
+            owner=self,
+            label=self.tr("Recording the guided script on the case…"),
+        )
+
+    def _stored_now(
+        self, case_id: int, runs: list[ScriptRunToSave], views: list[ScriptRunView]
+    ) -> None:
+        self.runs_stored(runs)
+        self.runsStored.emit(case_id, views)
+
+    def _store_failed(self, exc: BaseException) -> None:
+        error = str(exc) if is_user_error(exc) else bug_message()
+        self.library_message.setText(
+            self.tr(
+                "What you did with the script could not be recorded on the case yet: {error} "
+                "It is kept, and recorded when you save the case."
+            ).format(error=error)
+        )
+        self.library_message.show()
 
     def set_language(self, language: str) -> None:
         self.language = language
@@ -410,10 +543,12 @@ class ScriptPanel(QWidget):
         run = self.run
         if run is not None and run.finished:
             self.runFinished.emit(run.record())
+            self.store_runs()
 
     def _tick(self, checked: bool) -> None:
         if self.run is not None and not self.run.finished:
             self.run.tick(checked, self.clock())
+            self._keep_current_run()
 
     def _action(self) -> None:
         run = self.run
@@ -431,10 +566,18 @@ class ScriptPanel(QWidget):
         self.actionRequested.emit(action.value, run.render(run.step.text))
 
     def raise_safety_alert(self) -> None:
-        """One key from every step: recorded on the run (or on its own), confirmed here."""
+        """One key from every step: recorded on the run, confirmed here. With no script on show,
+        the one for aggressive behaviour starts (safety first, then the procedure) and the alert
+        is recorded on it."""
+        if self.run is None and self.library is not None:
+            safety_script = self.library.propose(Mood.AGGRESSIVE)
+            if safety_script is not None:
+                self.choose_script(safety_script.id)
         when = self.clock()
         if self.run is not None:
             self.run.raise_safety_alert(when)
+            self._keep_current_run()
+            self.store_runs()
         else:
             self.standalone_alerts.append(when)
         self.alert_confirmation.setText(
@@ -464,6 +607,7 @@ class ScriptPanel(QWidget):
         return widget
 
     def _show_run(self) -> None:
+        self._keep_current_run()
         focus = QApplication.focusWidget()
         # Move the keyboard to the new step only from the step (not from the mood or script
         # lists, where arrow keys browse and the focus must stay).

@@ -101,6 +101,9 @@ class Role(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     description: Mapped[str] = mapped_column(String(500), default="")
     rank: Mapped[int] = mapped_column(Integer, default=0)  # position on the competency ladder
+    # Bumped on every change, so a second admin editing the same role is told, not overwritten.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Staff(Base):
@@ -122,6 +125,12 @@ class Staff(Base):
     # Wrong passwords in a row, and the lock they caused (embedded database only).
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Accounts an admin creates (or resets) must choose their own password at the next login.
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     role: Mapped[Role] = relationship(lazy="joined")
     centre: Mapped[ServiceCentre] = relationship(lazy="joined")
@@ -306,3 +315,71 @@ class ScriptRun(Base):
     incident_reported_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     incident_report: Mapped[str] = mapped_column(Text, default="", server_default="")
     record: Mapped[str] = mapped_column(Text)
+
+
+class RolePermission(Base):
+    """Which role holds which permission of the catalogue in ``desk.domain.authority``."""
+
+    __tablename__ = "role_permissions"
+    role_id: Mapped[int] = mapped_column(
+        ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True
+    )
+    permission: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class RequestKind(Base):
+    """A kind of request a role may grant up to its limit: waiver, claim, refund, or an admin's."""
+
+    __tablename__ = "request_kinds"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    # The permission that lets a person grant this kind on the spot, within their limit.
+    grant_permission: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AuthorityLimit(Base):
+    """The largest amount (minor units) a role grants on its own for a kind of request."""
+
+    __tablename__ = "authority_limits"
+    role_id: Mapped[int] = mapped_column(
+        ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind_id: Mapped[int] = mapped_column(
+        ForeignKey("request_kinds.id", ondelete="CASCADE"), primary_key=True
+    )
+    limit_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class ApprovalRequest(Base):
+    """A waiver, claim or refund: granted on the spot within the officer's limit, or asked of
+    someone whose limit covers it and decided by them (never by the person who asked)."""
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (
+        Index("ix_approval_requests_customer_kind", "customer_id", "kind_id", "status"),
+        Index("ix_approval_requests_status_requested", "status", "requested_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    kind_id: Mapped[int] = mapped_column(ForeignKey("request_kinds.id"))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recommendation: Mapped[str] = mapped_column(Text, default="")
+    alternatives_offered: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    # pending, granted (on the spot), approved, rejected, returned, withdrawn
+    status: Mapped[str] = mapped_column(String(20))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # Whom it waits for: the lowest person up the chain whose limit covers it.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    decided_amount_minor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}

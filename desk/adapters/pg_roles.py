@@ -7,14 +7,14 @@ needs. Dropping a database's roles removes exactly those with its prefix.
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import Connection, text
 
-USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,29}$")
+from desk.domain.passwords import username_problem
+
 MAX_ROLE_LENGTH = 63
 
-# Tables staff write; everything else they only read. (The roles issue narrows this further.)
+# Tables staff write; everything else they only read. Row-level security and triggers (schema
+# revision 0006) narrow this to the person's scope and authority.
 STAFF_WRITABLE = (
     "customers",
     "cases",
@@ -22,8 +22,31 @@ STAFF_WRITABLE = (
     "case_events",
     "reference_counters",
     "script_runs",
+    "approval_requests",
 )
 
+# Configuration: writable only with the matching permission (a trigger checks it).
+STAFF_CONFIGURABLE = (
+    "roles",
+    "role_permissions",
+    "request_kinds",
+    "authority_limits",
+    "staff",
+    "service_centres",
+    "specialist_teams",
+    "categories",
+    "settings",
+)
+
+# SECURITY DEFINER functions for admin actions; each checks the caller's permission first.
+STAFF_ADMIN_FUNCTIONS = (
+    "desk_create_login(text, text)",
+    "desk_set_password(text, text)",
+    "desk_set_login_enabled(text, boolean)",
+    "desk_require_manage_staff()",
+    "desk_require_verifier(text)",
+    "desk_login_role(text)",
+)
 
 # Tables staff may only add to: never update or delete.
 STAFF_APPEND_ONLY = ("audit_events",)
@@ -40,11 +63,9 @@ def role_prefix(database: str) -> str:
 def login_role_name(database: str, username: str) -> str:
     """The PostgreSQL role a staff member connects as on this database."""
     username = username.strip().lower()
-    if not USERNAME_PATTERN.match(username) or "__" in username:
-        raise RoleNameError(
-            "A user name starts with a letter and has at most 30 lower-case letters, digits, "
-            "dots, dashes or single underscores."
-        )
+    problem = username_problem(username)
+    if problem:
+        raise RoleNameError(problem)
     name = role_prefix(database) + username
     if len(name) > MAX_ROLE_LENGTH:
         raise RoleNameError(
@@ -82,15 +103,36 @@ def ensure_group_role(conn: Connection) -> str:
     if exists is None:
         conn.execute(text(f"CREATE ROLE {_ident(group)} NOLOGIN"))
     conn.execute(text(f"GRANT CONNECT ON DATABASE {_ident(database)} TO {_ident(group)}"))
-    conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {_ident(group)}"))
-    conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {_ident(group)}"))
-    for table in STAFF_WRITABLE:
-        conn.execute(text(f"GRANT INSERT, UPDATE ON {_ident(table)} TO {_ident(group)}"))
-    conn.execute(text(f"GRANT DELETE ON case_transactions TO {_ident(group)}"))
-    for table in STAFF_APPEND_ONLY:
-        conn.execute(text(f"GRANT INSERT ON {_ident(table)} TO {_ident(group)}"))
-    conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {_ident(group)}"))
+    grant_staff_privileges(conn, group)
     return group
+
+
+def grant_staff_privileges(conn: Connection, group: str) -> None:
+    """Give the staff group exactly the table privileges the application needs (idempotent)."""
+    who = _ident(group)
+    conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {who}"))
+    conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {who}"))
+    existing = set(
+        conn.execute(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+        ).scalars()
+    )
+    for table in STAFF_WRITABLE:
+        if table in existing:
+            conn.execute(text(f"GRANT INSERT, UPDATE ON {_ident(table)} TO {who}"))
+    conn.execute(text(f"GRANT DELETE ON case_transactions TO {who}"))
+    for table in STAFF_CONFIGURABLE:
+        if table in existing:
+            conn.execute(text(f"GRANT INSERT, UPDATE, DELETE ON {_ident(table)} TO {who}"))
+    for table in STAFF_APPEND_ONLY:
+        conn.execute(text(f"GRANT INSERT ON {_ident(table)} TO {who}"))
+    conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {who}"))
+    for function in STAFF_ADMIN_FUNCTIONS:
+        exists = conn.execute(
+            text("SELECT to_regprocedure(:f) IS NOT NULL"), {"f": function}
+        ).scalar_one()
+        if exists:
+            conn.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {who}"))
 
 
 def create_login_role(conn: Connection, username: str, password: str | None) -> str:

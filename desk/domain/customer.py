@@ -83,3 +83,21 @@ class CustomerDetails:
             check.add("phone", "Phone is the preferred contact method: enter a phone number.")
         check.raise_if_any()
         return details
+
+
+MASK = "•"
+VISIBLE_TAIL = 4
+
+
+def mask_identifier(value: str) -> str:
+    """What lists and search results show of a national ID or account number: the last four
+    characters, enough to confirm with the customer, never enough to misuse."""
+    value = value.strip()
+    if not value:
+        return ""
+    tail = value[-VISIBLE_TAIL:] if len(value) > VISIBLE_TAIL else ""
+    return MASK * (len(value) - len(tail)) + tail
+
+
+def is_masked(value: str) -> bool:
+    return MASK in value

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 MIN_PASSWORD_LENGTH = 12
+
+# A user name is also part of the person's PostgreSQL login role (``<database>__<username>``).
+USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{0,29}$")
+
+
+def username_problem(username: str) -> str | None:
+    """Why a user name cannot be used, in a sentence; None when it can."""
+    if not USERNAME_PATTERN.match(username) or "__" in username:
+        return (
+            "A user name starts with a letter and has at most 30 lower-case letters, digits, "
+            "dots, dashes or single underscores."
+        )
+    return None
 
 
 def password_problems(username: str, password: str) -> list[str]:

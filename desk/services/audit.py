@@ -7,10 +7,11 @@ import csv
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from desk.adapters import orm
 from desk.adapters.unit_of_work import UnitOfWork
@@ -23,6 +24,11 @@ from desk.domain.audit import (
     verify_chain,
 )
 from desk.services.dto import StaffSession
+
+# Who wrote an export when no staff member is logged in (the operator's command line).
+OPERATOR_NAME = "operator (command line)"
+EXPORT_ACTION = "audit_export"
+PAGE_SIZE_MAX = 1_000
 
 # Any constant: every writer of the trail takes this transaction-level lock on PostgreSQL, so
 # two entries never claim the same predecessor. (SQLite writers are already one at a time.)
@@ -116,29 +122,165 @@ def verify(uow_factory: Callable[[], UnitOfWork]) -> tuple[int, BrokenLink | Non
         return verify_chain(_entries(uow))
 
 
-def export_csv(uow_factory: Callable[[], UnitOfWork], path: Path) -> int:
-    """Write every entry, oldest first, as CSV (with its hashes, so the copy can be checked)."""
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the audit viewer asks for; empty values do not filter."""
+
+    since: dt.datetime | None = None  # aware; entries at or after this instant
+    until: dt.datetime | None = None  # aware; entries before this instant
+    action: str = ""  # exactly this action ("login", "staff_changed", "case.created")
+    actor: str = ""  # part of the name of who did it, in any case
+    entity: str = ""  # exactly this kind of thing ("case", "staff", "role")
+    entity_id: str = ""  # exactly this id or reference
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    at: dt.datetime  # aware, UTC
+    actor_id: int | None
+    actor_name: str
+    action: str
+    entity: str
+    entity_id: str
+    details: str  # canonical JSON, as stored
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[AuditRow]
+    # Pass as ``before_id`` for the next, older page; None when this was the last one.
+    next_before_id: int | None
+
+
+@dataclass(frozen=True)
+class AuditFacets:
+    """The actions and kinds of entity that occur in the trail (for the viewer's filters)."""
+
+    actions: tuple[str, ...]
+    entities: tuple[str, ...]
+
+
+def query(
+    uow_factory: Callable[..., UnitOfWork],
+    wanted: AuditFilter,
+    *,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> AuditPage:
+    """One page of entries, newest first (keyset on the id, so a page costs the same however
+    far back it is); ``before_id`` continues after the last entry of the previous page."""
+    limit = max(1, min(limit, PAGE_SIZE_MAX))
+    event = orm.AuditEvent
+    statement = select(
+        event.id,
+        event.at,
+        event.actor_id,
+        event.actor_name,
+        event.action,
+        event.entity,
+        event.entity_id,
+        event.details,
+    )
+    if before_id is not None:
+        statement = statement.where(event.id < before_id)
+    if wanted.since is not None:
+        statement = statement.where(event.at >= _aware(wanted.since))
+    if wanted.until is not None:
+        statement = statement.where(event.at < _aware(wanted.until))
+    if wanted.action.strip():
+        statement = statement.where(event.action == wanted.action.strip())
+    if wanted.actor.strip():
+        statement = statement.where(
+            func.lower(event.actor_name).contains(wanted.actor.strip().lower(), autoescape=True)
+        )
+    if wanted.entity.strip():
+        statement = statement.where(event.entity == wanted.entity.strip())
+    if wanted.entity_id.strip():
+        statement = statement.where(event.entity_id == wanted.entity_id.strip())
+    statement = statement.order_by(event.id.desc()).limit(limit + 1)
+    with uow_factory(read_only=True) as uow:
+        found = uow.rows(statement)
+    rows = [
+        AuditRow(
+            id=r.id,
+            at=_aware(r.at),
+            actor_id=r.actor_id,
+            actor_name=r.actor_name,
+            action=r.action,
+            entity=r.entity,
+            entity_id=r.entity_id,
+            details=r.details,
+        )
+        for r in found[:limit]
+    ]
+    more = len(found) > limit
+    return AuditPage(rows, rows[-1].id if more and rows else None)
+
+
+def facets(uow_factory: Callable[..., UnitOfWork]) -> AuditFacets:
+    with uow_factory(read_only=True) as uow:
+        actions = uow.rows(select(orm.AuditEvent.action).distinct().order_by(orm.AuditEvent.action))
+        entities = uow.rows(
+            select(orm.AuditEvent.entity).distinct().order_by(orm.AuditEvent.entity)
+        )
+    return AuditFacets(tuple(r[0] for r in actions), tuple(r[0] for r in entities))
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def export_csv(
+    uow_factory: Callable[[], UnitOfWork],
+    path: Path,
+    *,
+    actor: StaffSession | None = None,
+    actor_name: str | None = None,
+) -> int:
+    """Write every entry, oldest first, as CSV (with its hashes, so the copy can be checked).
+
+    The export is itself an entry of the trail (action ``audit_export``), written once the file
+    is complete and before it takes its final name: a copy never leaves without its entry. The
+    entry is not part of the file it describes."""
     columns = ["id", "at", "actor_id", "actor_name", "action", "entity", "entity_id", "details"]
     count = 0
+    last_id = 0
     tmp = path.with_suffix(path.suffix + ".part")
-    with uow_factory() as uow, tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([*columns, "prev_hash", "hash"])
-        for entry in _entries(uow):
-            writer.writerow(
-                [
-                    entry.id,
-                    entry.at.isoformat(),
-                    entry.actor_id if entry.actor_id is not None else "",
-                    entry.actor_name,
-                    entry.action,
-                    entry.entity,
-                    entry.entity_id,
-                    entry.details,
-                    entry.prev_hash,
-                    entry.hash,
-                ]
+    try:
+        with uow_factory() as uow, tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([*columns, "prev_hash", "hash"])
+            for entry in _entries(uow):
+                writer.writerow(
+                    [
+                        entry.id,
+                        entry.at.isoformat(),
+                        entry.actor_id if entry.actor_id is not None else "",
+                        entry.actor_name,
+                        entry.action,
+                        entry.entity,
+                        entry.entity_id,
+                        entry.details,
+                        entry.prev_hash,
+                        entry.hash,
+                    ]
+                )
+                count += 1
+                last_id = entry.id
+        with uow_factory() as uow:
+            record(
+                uow,
+                actor=actor,
+                actor_name=actor_name if actor_name is not None or actor else OPERATOR_NAME,
+                action=EXPORT_ACTION,
+                entity="audit_events",
+                entity_id=last_id,
+                details={"entries": count, "file": path.name, "up_to_entry": last_id},
             )
-            count += 1
-    tmp.replace(path)
+            uow.commit()
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return count

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     text,
     tuple_,
@@ -25,7 +27,8 @@ from sqlalchemy.orm import aliased
 
 from desk.adapters import orm
 from desk.adapters.unit_of_work import UnitOfWork
-from desk.domain import workflow
+from desk.domain import safety, workflow
+from desk.domain.authority import Viewer, sees_case
 from desk.domain.case import (
     REFERENCE_PATTERN,
     CaseDetails,
@@ -43,8 +46,9 @@ from desk.domain.model import (
     Priority,
     ResolutionMethod,
 )
+from desk.domain.scripts import Mood
 from desk.domain.validation import LONG_TEXT_MAX, Checker, ValidationError, normalise_text
-from desk.services import audit
+from desk.services import audit, script_runs
 from desk.services.customers import customer_summary
 from desk.services.dto import (
     CasePage,
@@ -55,6 +59,7 @@ from desk.services.dto import (
     CaseView,
     CentreInfo,
     PageCursor,
+    ScriptRunToSave,
     StaffSession,
     TimelineEntry,
 )
@@ -93,6 +98,43 @@ FIELD_LABELS: dict[str, str] = {
     "resolution_method": "how resolved",
     "transactions": "transactions",
 }
+
+
+class _Keep(enum.Enum):
+    MOOD = "keep"
+
+
+KEEP_MOOD = _Keep.MOOD  # save(): leave the customer's mood as it is stored
+MOOD_LABEL = "customer's mood"
+
+
+def _stored_mood(value: str | None) -> Mood | None:
+    try:
+        return Mood(value) if value else None
+    except ValueError:  # written by a newer version of Desk
+        return None
+
+
+def viewer_of(actor: StaffSession) -> Viewer:
+    return Viewer(actor.staff_id, actor.centre_id, actor.permissions)
+
+
+def scope_filter(viewer: Viewer) -> ColumnElement[bool] | None:
+    """``sees_case`` as SQL, so the embedded database lists what PostgreSQL's policy would."""
+    if viewer.sees_everything:
+        return None
+    c = orm.Case
+    awaiting = select(orm.ApprovalRequest.case_id).where(
+        orm.ApprovalRequest.assigned_to_id == viewer.staff_id
+    )
+    conditions: list[ColumnElement[bool]] = [
+        c.assigned_officer_id == viewer.staff_id,
+        c.created_by_id == viewer.staff_id,
+        c.id.in_(awaiting),
+    ]
+    if viewer.scope_centre is not None:
+        conditions.insert(0, c.centre_id == viewer.scope_centre)
+    return or_(*conditions)
 
 
 def utcnow() -> dt.datetime:
@@ -198,6 +240,7 @@ class CaseService:
         self._uow = uow
         self._actor = actor
         self._statements: dict[tuple[object, ...], tuple[Any, ColumnElement[Any]]] = {}
+        self.script_runs = script_runs.ScriptRunService(uow, actor)
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -208,14 +251,22 @@ class CaseService:
         client_uuid: uuid.UUID | None = None,
         refer_to_team_id: int | None = None,
         referral_reason: str = "",
+        customer_mood: Mood | None = None,
+        runs: Sequence[ScriptRunToSave] = (),
     ) -> CaseView:
-        """Record a new case. Saving twice with the same client UUID records it once."""
+        """Record a new case. Saving twice with the same client UUID records it once.
+
+        ``runs``: guided-script runs made before the case was saved, stored with it."""
         actor = self._actor()
         client_uuid = client_uuid or uuid.uuid4()
         referral_reason = normalise_text(referral_reason)
         with self._uow() as uow:
             existing = uow.session.scalar(select(orm.Case.id).where(orm.Case.uuid == client_uuid))
             if existing is not None:
+                if runs:  # a retried save: the runs may have gone on since
+                    stored = self._load(uow, existing)
+                    script_runs.store_runs(uow, actor, stored, runs)
+                    uow.commit()
                 return self._view(uow, existing)
             details = details.validate(currency=currency_from(read_settings(uow)))
             self._check_references(uow, details)
@@ -226,6 +277,7 @@ class CaseService:
                 raise ValidationError({"customer": "This customer no longer exists."})
             now = utcnow()
             status = initial_status(details)
+            safety.check_may_close(None, status, script_runs.safety_of(runs))
             row = orm.Case(
                 uuid=client_uuid,
                 reference=allocate_reference(uow, now.year),
@@ -236,6 +288,7 @@ class CaseService:
                 opened_at=now,
                 updated_at=now,
                 transactions=[],
+                customer_mood=customer_mood.value if customer_mood else None,
             )
             _apply_details(row, details)
             if details.customer_confirmed:
@@ -262,6 +315,7 @@ class CaseService:
                 )
             if refer_to_team_id is not None:
                 self._refer(uow, row, refer_to_team_id, referral_reason, now)
+            script_runs.store_runs(uow, actor, row, runs, now=now)
             uow.commit()
             return self._view(uow, row.id)
 
@@ -285,11 +339,15 @@ class CaseService:
         status_note: str = "",
         refer_to_team_id: int | None = None,
         referral_reason: str = "",
+        customer_mood: Mood | _Keep | None = KEEP_MOOD,
+        runs: Sequence[ScriptRunToSave] = (),
     ) -> CaseView:
-        """The form's whole save — fields, status and referral — in one transaction.
+        """The form's whole save — fields, mood, status, referral and the guided-script runs
+        made on the case — in one transaction.
 
         Everything is checked before anything is written, so a refused status change never
         leaves the fields half-saved (which would then conflict with the officer's own save).
+        A case with an unreported safety incident is never resolved or closed.
         """
         status_note = normalise_text(status_note)
         referral_reason = normalise_text(referral_reason)
@@ -303,11 +361,16 @@ class CaseService:
                 details = details.validate(currency=currency_from(read_settings(uow)))
                 self._check_references(uow, details)
                 changed = _changed_fields(before, details)
+            mood = row.customer_mood if customer_mood is KEEP_MOOD else customer_mood
+            mood_value = mood.value if isinstance(mood, Mood) else mood
+            if mood_value != row.customer_mood:
+                changed.append(MOOD_LABEL)
             after = details if details is not None else before
             current = CaseStatus(row.status)
             target = status if status is not None else current
             if target != current:
                 workflow.check_transition(current, target, has_resolution=has_resolution(after))
+                safety.check_may_close(current, target, script_runs.case_safety(uow, row.id, runs))
             elif (
                 changed
                 and target in (CaseStatus.RESOLVED, CaseStatus.CLOSED)
@@ -325,15 +388,17 @@ class CaseService:
                     workflow.check_transition(
                         target, CaseStatus.AWAITING_TEAM, has_resolution=False
                     )
-            if not changed and target == current and refer_to_team_id is None:
+            if not changed and target == current and refer_to_team_id is None and not runs:
                 return self._view(uow, row.id)
             now = utcnow()
-            if changed and details is not None:
-                self._apply_update(uow, row, before, details, changed, now)
+            if changed:
+                row.customer_mood = mood_value
+                self._apply_update(uow, row, before, details or before, changed, now)
             if target != current:
                 self._apply_status(uow, row, current, target, status_note, now)
             if refer_to_team_id is not None:
                 self._refer(uow, row, refer_to_team_id, referral_reason, now)
+            script_runs.store_runs(uow, self._actor(), row, runs, now=now)
             uow.commit()
             return self._view(uow, row.id)
 
@@ -419,7 +484,7 @@ class CaseService:
     def list(self, query: CaseQuery, after: PageCursor | None = None) -> CasePage:
         """One keyset page of the case list: never loads more rows than a page."""
         actor = self._actor()
-        key = (query, actor.staff_id, actor.centre_id, actor.backend)
+        key = (query, actor.staff_id, actor.centre_id, actor.backend, actor.permissions)
         cached = self._statements.get(key)
         if cached is None:
             built, sort_column = self._list_statement(query)
@@ -474,6 +539,9 @@ class CaseService:
             .outerjoin(officer, officer.id == c.assigned_officer_id)
             .outerjoin(team, team.id == c.assigned_team_id)
         )
+        visible = scope_filter(viewer_of(actor))
+        if visible is not None:
+            statement = statement.where(visible)
         if query.scope is CaseScope.MINE:
             statement = statement.where(
                 c.assigned_officer_id == actor.staff_id,
@@ -535,8 +603,34 @@ class CaseService:
     def _load(self, uow: UnitOfWork, case_id: int) -> orm.Case:
         row = uow.session.get(orm.Case, case_id)
         if row is None:
-            raise NotFound("This case no longer exists.")
+            raise NotFound("This case no longer exists, or it is outside what you may see.")
+        if not self._sees(uow, row):
+            # PostgreSQL's row-level policy hides such a case; the embedded database asks here.
+            raise NotFound("This case belongs to another centre; your role may not open it.")
         return row
+
+    def _sees(self, uow: UnitOfWork, row: orm.Case) -> bool:
+        viewer = viewer_of(self._actor())
+        awaiting = False
+        if not viewer.sees_everything:
+            awaiting = (
+                uow.session.scalar(
+                    select(orm.ApprovalRequest.id)
+                    .where(
+                        orm.ApprovalRequest.case_id == row.id,
+                        orm.ApprovalRequest.assigned_to_id == viewer.staff_id,
+                    )
+                    .limit(1)
+                )
+                is not None
+            )
+        return sees_case(
+            viewer,
+            centre_id=row.centre_id,
+            assigned_officer_id=row.assigned_officer_id,
+            created_by_id=row.created_by_id,
+            awaiting_viewer=awaiting,
+        )
 
     def _conflict(self, uow: UnitOfWork, row: orm.Case) -> ConflictError:
         last = uow.session.execute(
@@ -668,6 +762,8 @@ class CaseService:
             updated_at=row.updated_at,
             customer_confirmed_at=row.customer_confirmed_at,
             version=row.version,
+            customer_mood=_stored_mood(row.customer_mood),
+            script_runs=tuple(script_runs.runs_of(uow, row.id)),
             timeline=[
                 TimelineEntry(
                     id=event.id,

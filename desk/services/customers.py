@@ -4,28 +4,38 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import cast
 
 from sqlalchemy import Table, or_, select, update
 
 from desk.adapters import orm
 from desk.adapters.unit_of_work import UnitOfWork
-from desk.domain.customer import CustomerDetails
+from desk.domain.authority import Permission
+from desk.domain.customer import CustomerDetails, is_masked, mask_identifier
 from desk.domain.model import ContactMethod, IdentifierKind
 from desk.domain.validation import ValidationError
 from desk.services import audit
 from desk.services.dto import CustomerSummary, StaffSession
-from desk.services.errors import NotFound
+from desk.services.errors import NotFound, PermissionRefused
 
 _WORD = re.compile(r"\w+")
 
 
-def customer_summary(row: orm.Customer) -> CustomerSummary:
+def stored_identifiers(row: orm.Customer) -> dict[IdentifierKind, str]:
     identifiers: dict[IdentifierKind, str] = {}
     if row.national_id:
         identifiers[IdentifierKind.NATIONAL_ID] = row.national_id
     if row.account_number:
         identifiers[IdentifierKind.ACCOUNT_NUMBER] = row.account_number
+    return identifiers
+
+
+def customer_summary(row: orm.Customer, *, masked: bool = True) -> CustomerSummary:
+    """Identifiers are masked unless the caller has revealed them (permission, audited)."""
+    identifiers = stored_identifiers(row)
+    if masked:
+        identifiers = {kind: mask_identifier(value) for kind, value in identifiers.items()}
     return CustomerSummary(
         id=row.id,
         full_name=row.full_name,
@@ -112,12 +122,44 @@ class CustomerService:
             uow.commit()
             return customer_summary(row)
 
+    def reveal(self, customer_id: int, kind: IdentifierKind) -> str:
+        """The full identifier, for a person whose role may see it; every reveal is audited."""
+        actor = self._actor()
+        with self._uow() as uow:
+            allowed = uow.session.scalar(
+                select(orm.RolePermission.permission)
+                .join(orm.Staff, orm.Staff.role_id == orm.RolePermission.role_id)
+                .where(
+                    orm.Staff.id == actor.staff_id,
+                    orm.Staff.active,
+                    orm.RolePermission.permission == Permission.REVEAL_IDENTIFIERS.value,
+                )
+            )
+            if allowed is None:
+                raise PermissionRefused(
+                    "Your role may not reveal personal identifiers; ask a supervisor."
+                )
+            row = uow.session.get(orm.Customer, customer_id)
+            if row is None:
+                raise NotFound("This customer no longer exists.")
+            value = stored_identifiers(row).get(kind, "")
+            audit.record(
+                uow,
+                actor=actor,
+                action="identifier_revealed",
+                entity="customer",
+                entity_id=row.id,
+                details={"identifier": kind.value},
+            )
+            uow.commit()
+            return value
+
     def update(self, customer_id: int, details: CustomerDetails) -> CustomerSummary:
-        details = details.validate()
         with self._uow() as uow:
             row = uow.session.get(orm.Customer, customer_id)
             if row is None:
                 raise NotFound("This customer no longer exists.")
+            details = _unmasked(details, row).validate()
             self._refuse_duplicate_number(uow, details, customer_id)
             changed = _changed_fields(row, details)
             _apply(row, details)
@@ -154,7 +196,7 @@ class CustomerService:
 
 def _changed_fields(row: orm.Customer, details: CustomerDetails) -> list[str]:
     """Which details an edit changes (names only: the values are personal data)."""
-    before = customer_summary(row)
+    before = customer_summary(row, masked=False)
     pairs = {
         "name": (before.full_name, details.full_name),
         "customer number": (before.customer_number, details.customer_number),
@@ -166,6 +208,16 @@ def _changed_fields(row: orm.Customer, details: CustomerDetails) -> list[str]:
         "language": (before.preferred_language, details.preferred_language),
     }
     return [name for name, (old, new) in pairs.items() if old != new]
+
+
+def _unmasked(details: CustomerDetails, row: orm.Customer) -> CustomerDetails:
+    """An edit form shows identifiers masked: an unchanged masked value keeps the stored one."""
+    stored = stored_identifiers(row)
+    identifiers = {
+        kind: stored.get(kind, "") if is_masked(value) else value
+        for kind, value in details.identifiers.items()
+    }
+    return replace(details, identifiers=identifiers)
 
 
 def _apply(row: orm.Customer, details: CustomerDetails) -> None:

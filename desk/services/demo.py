@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select, text, up
 from sqlalchemy.exc import DBAPIError
 
 from desk.adapters.orm import (
+    AuthorityLimit,
     Base,
     Case,
     CaseEvent,
@@ -31,13 +32,16 @@ from desk.adapters.orm import (
     Category,
     Customer,
     ReferenceCounter,
+    RequestKind,
     Role,
+    RolePermission,
     ServiceCentre,
     Setting,
     SpecialistTeam,
     Staff,
 )
 from desk.config import load_organisation_defaults
+from desk.domain.authority import DEFAULT_LADDER
 from desk.domain.case import format_reference
 from desk.domain.model import (
     CaseKind,
@@ -685,6 +689,23 @@ class _Org:
     all_officers: list[int]
 
 
+def _grant_ladder_defaults(conn: Connection, role_name: str, role_id: int) -> None:
+    """A new role of the shipped ladder starts with that rung's permissions and limits."""
+    permissions, limits = DEFAULT_LADDER[role_name]
+    conn.execute(
+        insert(_table(RolePermission)),
+        [{"role_id": role_id, "permission": str(p)} for p in permissions],
+    )
+    kind_ids = dict(conn.execute(select(RequestKind.code, RequestKind.id)).all())
+    rows = [
+        {"role_id": role_id, "kind_id": kind_ids[kind], "limit_minor": amount}
+        for kind, amount in limits.items()
+        if kind in kind_ids
+    ]
+    if rows:
+        conn.execute(insert(_table(AuthorityLimit)), rows)
+
+
 def _create_organisation(conn: Connection, rng: random.Random, password_hash: str) -> None:
     defaults = load_organisation_defaults()["organisation"]
     settings = {
@@ -710,6 +731,7 @@ def _create_organisation(conn: Connection, rng: random.Random, password_hash: st
                 .values(name=name, rank=rank, description=description)
                 .returning(ROLES_T.c.id)
             ).scalar_one()
+            _grant_ladder_defaults(conn, name, role_ids[name])
 
     centre_ids: list[int] = []
     for centre in CENTRES:

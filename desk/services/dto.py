@@ -19,6 +19,9 @@ from desk.domain.model import (
     Priority,
 )
 from desk.domain.money import DEFAULT_CURRENCY, Currency
+from desk.domain.safety import RunSafety
+from desk.domain.script_run import RunRecord
+from desk.domain.scripts import Mood, Outcome
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,13 @@ class StaffSession:
     centre_id: int
     centre_name: str
     backend: str  # "sqlite" or "postgresql"
+    # What the person's role may do (the catalogue in desk.domain.authority); read at login.
+    permissions: frozenset[str] = frozenset()
+    # An admin set the password: the person chooses their own before anything else.
+    must_change_password: bool = False
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
 
 
 @dataclass(frozen=True)
@@ -149,6 +159,39 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
+class ScriptRunToSave:
+    """A guided-script run to store with its case; ``uuid`` is made by the client when the run
+    starts, so saving it again (or a later state of it) updates the same stored run."""
+
+    uuid: uuid.UUID
+    record: RunRecord
+
+
+@dataclass(frozen=True)
+class ScriptRunView:
+    """A stored run as the timeline shows it. ``record`` is None when its log cannot be read."""
+
+    uuid: uuid.UUID
+    case_id: int
+    officer_name: str
+    script_id: str
+    script_version: int
+    language: str
+    started_at: dt.datetime  # aware, UTC
+    ended_at: dt.datetime | None
+    outcome: Outcome | None
+    last_step_id: str | None
+    safety_incident: bool
+    incident_reported_at: dt.datetime | None
+    incident_report: str
+    record: RunRecord | None
+
+    @property
+    def safety(self) -> RunSafety:
+        return RunSafety(self.safety_incident, self.incident_reported_at is not None)
+
+
+@dataclass(frozen=True)
 class CaseView:
     """A whole case as the form shows it."""
 
@@ -170,3 +213,5 @@ class CaseView:
     customer_confirmed_at: dt.datetime | None
     version: int
     timeline: list[TimelineEntry]
+    customer_mood: Mood | None = None
+    script_runs: tuple[ScriptRunView, ...] = ()

@@ -38,3 +38,7 @@ class ConflictError(DeskError):
         super().__init__(message)
         self.changed_by = changed_by
         self.changed_at = changed_at
+
+
+class PasswordRefused(DeskError):
+    """A new password that breaks the rules; the message lists what to change."""

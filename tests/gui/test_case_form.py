@@ -325,7 +325,11 @@ def test_slip_pdf_holds_the_reference(
     assert other.read_bytes()[:4] == b"%PDF"
 
 
-def test_case_list_pages_and_sorts_on_the_server(qtbot: QtBot, window: MainWindow) -> None:
+def test_case_list_pages_and_sorts_on_the_server(
+    qtbot: QtBot, make_window: Callable[[], MainWindow], gui_desk: Any
+) -> None:
+    gui_desk.login("manager", "demo")  # sees every centre's cases: more than one page
+    window = make_window()
     case_list = window.case_list
     assert case_list is not None
     model = case_list.model

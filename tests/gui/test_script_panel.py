@@ -365,3 +365,60 @@ def test_every_control_of_every_kind_of_step_has_both_names(
         step_forward(qtbot, panel, answers)
     assert not _unnamed_controls(window)
     assert seen == {StepKind.SAY, StepKind.ASK, StepKind.CHECK, StepKind.ACTION}
+
+
+# --- what the panel keeps for the case ---------------------------------------------------------
+
+
+def test_the_safety_alert_with_no_script_on_show_starts_the_safety_script_and_records_it(
+    qtbot: QtBot, panel: ScriptPanel
+) -> None:
+    assert panel.run is None
+    panel.alert_button.setFocus()
+    qtbot.keyClick(panel.alert_button, Qt.Key.Key_Space)
+    assert panel.run is not None and panel.run.script_id == "aggressive_behaviour"
+    assert panel.title.text() == "Aggressive or abusive behaviour"
+    [record] = panel.records
+    assert [(s, p) for s, p, _ in record.safety_alerts] == [
+        ("aggressive_behaviour", "safety_first")
+    ]
+    assert panel.standalone_alerts == []
+
+
+def test_runs_are_kept_for_their_case_and_only_what_is_not_stored_is_handed_over(
+    qtbot: QtBot, panel: ScriptPanel
+) -> None:
+    import uuid
+
+    first_case, second_case = uuid.uuid4(), uuid.uuid4()
+    panel.set_case(first_case, None, Mood.ANGRY)
+    assert panel.run is not None and panel.run.script_id == "deescalate_angry"
+    assert panel.unsaved_runs() == [], "a script only proposed is not a run yet"
+    panel.focus_step()
+    step_forward(qtbot, panel, deque())
+    [run] = panel.unsaved_runs()
+    assert run.uuid == panel.run_uuid and run.record.steps_shown[-1][1] == "acknowledge"
+
+    panel.set_case(second_case, None, None)  # another case on the form
+    assert panel.run is None and panel.current_mood() is None and panel.records == []
+    assert panel.unsaved_runs(first_case) == [run]
+
+    panel.set_case(first_case, None, Mood.ANGRY)  # back to the first (its draft restored)
+    assert panel.unsaved_runs() == [run]
+    panel.runs_stored([run])
+    assert panel.unsaved_runs() == [] and panel.case_runs() == [run]
+    panel.focus_step()
+    step_forward(qtbot, panel, deque())  # a new run of the proposed script goes on
+    [newer] = panel.unsaved_runs()
+    assert newer.uuid != run.uuid
+
+
+def test_choosing_the_mood_in_the_panel_is_reported_for_the_case_form(
+    qtbot: QtBot, panel: ScriptPanel
+) -> None:
+    chosen: list[Any] = []
+    panel.moodChosen.connect(chosen.append)
+    panel.set_mood(Mood.CALM)  # shown from the case: not a choice of the officer
+    assert chosen == []
+    qtbot.keyClick(panel.mood, Qt.Key.Key_Down)
+    assert chosen == [Mood.ANXIOUS]

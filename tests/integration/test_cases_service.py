@@ -255,7 +255,7 @@ def test_customer_type_ahead_finds_by_name_number_identifier_and_phone(desk: Des
         customer.full_name[:6],
         word[:6],
         customer.customer_number[:5],
-        customer.identifiers[IdentifierKind.NATIONAL_ID].lower(),
+        f"nx{customer.customer_number}",  # the national ID, as typed by the officer
         customer.phone[-9:],
     ):
         assert customer.id in [c.id for c in desk.customers.search(text)], text

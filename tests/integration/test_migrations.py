@@ -187,7 +187,7 @@ def test_first_start_creates_schema_and_demo_data(tmp_path: Path) -> None:
         assert messages, "the first start says what it is doing"
         logins = desk.demo_logins()
         assert ("officer", "demo", "Counter Officer") in logins
-        desk.login("officer", "demo")
+        desk.login("manager", "demo")  # a manager sees every centre's cases
         page = desk.cases.list(CaseQuery(scope=CaseScope.ALL, page_size=500))
         assert len(page.rows) == 200
     finally:

@@ -1,0 +1,756 @@
+"""Configuring the organisation: staff accounts, roles and their permissions, authority limits.
+
+One service for the admin console and the operator's command line. Every change is checked
+here (permission, bad input, self-lockout) before anything is written, written in one
+transaction, and audited. On PostgreSQL the database checks the permission again, and login
+roles are made through its SECURITY DEFINER functions (schema revision 0006).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
+
+from desk.adapters import orm
+from desk.adapters.pg_scram import scram_verifier
+from desk.adapters.unit_of_work import UnitOfWork
+from desk.domain.authority import ALL_PERMISSIONS, Permission
+from desk.domain.money import AmountError, parse_amount
+from desk.domain.passwords import password_problems, username_problem
+from desk.domain.validation import ValidationError, normalise_text
+from desk.services import audit, org_settings
+from desk.services.dto import StaffSession
+from desk.services.errors import ConflictError, DeskError, NotFound, PermissionRefused
+from desk.services.reference import currency_from, read_settings
+
+OPERATOR = "operator (command line)"
+
+
+class AdminInputError(DeskError):
+    """Bad input from an admin; ``field`` names where it was typed."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class StaffInfo:
+    id: int
+    username: str
+    full_name: str
+    email: str
+    role: str
+    centre_code: str
+    centre: str
+    supervisor: str | None  # user name
+    active: bool
+    must_change_password: bool
+    has_login: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class NewStaff:
+    username: str
+    full_name: str
+    role: str
+    centre_code: str
+    supervisor: str | None = None
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class RoleInfo:
+    id: int
+    name: str
+    rank: int
+    description: str
+    permissions: frozenset[str]
+    staff_count: int
+    version: int
+
+
+@dataclass(frozen=True)
+class LimitsMatrix:
+    roles: tuple[str, ...]  # by rank
+    kinds: tuple[tuple[str, str], ...]  # (code, label)
+    limits: dict[tuple[str, str], int]  # (role, kind) -> minor units
+    currency_code: str
+    currency_decimals: int
+
+    def limit(self, role: str, kind: str) -> int:
+        return self.limits.get((role, kind), 0)
+
+
+@dataclass(frozen=True)
+class CentreChoice:
+    """A service centre as the staff dialogs offer it."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OrganisationSettings:
+    idle_lock_minutes: int  # 0: never locks
+    grant_window_days: int
+
+
+# How far back a customer's grants count toward a limit (the database reads the same key).
+GRANT_WINDOW_DAYS = org_settings.WholeNumberSetting(
+    key="grant_window_days",
+    label="The rolling window for limits",
+    unit="days",
+    default=365,
+    minimum=1,
+    maximum=3650,
+)
+
+# The audit actions that change a staff account or a role (not logins, which touch no record).
+_STAFF_CHANGES = ("staff_added", "staff_changed", "staff_enabled", "staff_disabled")
+_ROLE_CHANGES = ("role_added", "permissions_changed")
+
+
+class AdminService:
+    def __init__(
+        self, uow: Callable[..., UnitOfWork], actor: Callable[[], StaffSession | None]
+    ) -> None:
+        self._uow = uow
+        self._actor = actor
+
+    # --- staff --------------------------------------------------------------------------------
+
+    def staff(self) -> list[StaffInfo]:
+        with self._uow(read_only=True) as uow:
+            rows = uow.session.scalars(select(orm.Staff).order_by(orm.Staff.username)).all()
+            by_id = {s.id: s.username for s in rows}
+            return [
+                StaffInfo(
+                    id=s.id,
+                    username=s.username,
+                    full_name=s.full_name,
+                    email=s.email,
+                    role=s.role.name,
+                    centre_code=s.centre.code,
+                    centre=s.centre.name,
+                    supervisor=by_id.get(s.supervisor_id) if s.supervisor_id else None,
+                    active=s.active,
+                    must_change_password=s.must_change_password,
+                    has_login=bool(s.password_hash or s.db_role),
+                    version=s.version,
+                )
+                for s in rows
+            ]
+
+    def add_staff(self, new: NewStaff, password: str) -> StaffInfo:
+        """A new account; the person chooses their own password at the first login."""
+        username = new.username.strip().lower()
+        full_name = normalise_text(new.full_name)
+        if not username:
+            raise AdminInputError("Enter a user name.", field="username")
+        problem = username_problem(username)
+        if problem:
+            raise AdminInputError(problem, field="username")
+        if not full_name:
+            raise AdminInputError("Enter the person's full name.", field="full_name")
+        self._check_password(username, password)
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_STAFF)
+            if uow.session.scalar(select(orm.Staff.id).where(orm.Staff.username == username)):
+                raise AdminInputError(f"The user name {username!r} is taken.", field="username")
+            role = self._role(uow, new.role)
+            centre = self._centre(uow, new.centre_code)
+            supervisor = self._staff(uow, new.supervisor) if new.supervisor else None
+            postgres = self._is_postgres(uow)
+            if postgres:
+                from desk.adapters.pg_roles import RoleNameError, login_role_name
+
+                try:
+                    login_role_name(self._database(uow), username)
+                except RoleNameError as exc:
+                    raise AdminInputError(str(exc), field="username") from exc
+            row = orm.Staff(
+                username=username,
+                full_name=full_name,
+                email=new.email.strip(),
+                role_id=role.id,
+                centre_id=centre.id,
+                supervisor_id=supervisor.id if supervisor else None,
+                active=True,
+                must_change_password=True,
+                password_hash=None if postgres else _hash(password),
+            )
+            uow.session.add(row)
+            self._flush(uow)
+            if postgres:
+                uow.session.execute(
+                    text("SELECT desk_create_login(:u, :v)"),
+                    {"u": username, "v": scram_verifier(password)},
+                )
+            self._audit(
+                uow,
+                "staff_added",
+                "staff",
+                row.id,
+                {"username": username, "role": role.name, "centre": centre.code},
+            )
+            uow.commit()
+        return self._one_staff(username)
+
+    def set_staff_active(self, username: str, active: bool) -> StaffInfo:
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_STAFF)
+            row = self._staff(uow, username)
+            actor = self._actor()
+            if not active and actor is not None and actor.staff_id == row.id:
+                raise AdminInputError("You cannot disable your own account.", field="active")
+            if self._is_postgres(uow):
+                uow.session.execute(
+                    text("SELECT desk_set_login_enabled(:u, :e)"), {"u": row.username, "e": active}
+                )
+            else:
+                row.active = active
+                self._flush(uow)
+            self._audit(uow, "staff_enabled" if active else "staff_disabled", "staff", row.id, {})
+            uow.commit()
+        return self._one_staff(username)
+
+    def reset_password(self, username: str, password: str) -> StaffInfo:
+        """An admin sets a temporary password; the person must change it at the next login."""
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_STAFF)
+            row = self._staff(uow, username)
+            self._check_password(row.username, password)
+            if self._is_postgres(uow):
+                if row.db_role is None:
+                    uow.session.execute(
+                        text("SELECT desk_create_login(:u, :v)"),
+                        {"u": row.username, "v": scram_verifier(password)},
+                    )
+                else:
+                    uow.session.execute(
+                        text("SELECT desk_set_password(:u, :v)"),
+                        {"u": row.username, "v": scram_verifier(password)},
+                    )
+            else:
+                row.password_hash = _hash(password)
+                row.must_change_password = True
+                row.failed_logins = 0
+                row.locked_until = None
+                self._flush(uow)
+            self._audit(uow, "password_reset", "staff", row.id, {})
+            uow.commit()
+        return self._one_staff(username)
+
+    def update_staff(
+        self,
+        username: str,
+        *,
+        expected_version: int,
+        role: str | None = None,
+        centre_code: str | None = None,
+        supervisor: str | None = None,
+        clear_supervisor: bool = False,
+        full_name: str | None = None,
+    ) -> StaffInfo:
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_STAFF)
+            row = self._staff(uow, username)
+            if row.version != expected_version:
+                who, when = self._last_change(uow, "staff", row.id, _STAFF_CHANGES)
+                raise ConflictError(
+                    f"Someone else changed {row.full_name}'s account since you opened it; "
+                    "look again before changing it.",
+                    changed_by=who,
+                    changed_at=when,
+                )
+            changes: dict[str, str | None] = {}
+            if role is not None:
+                new_role = self._role(uow, role)
+                self._refuse_own_admin_loss(uow, row, new_role.id)
+                row.role_id = new_role.id
+                changes["role"] = new_role.name
+            if centre_code is not None:
+                row.centre_id = self._centre(uow, centre_code).id
+                changes["centre"] = centre_code
+            if clear_supervisor:
+                row.supervisor_id = None
+                changes["supervisor"] = None
+            elif supervisor is not None:
+                boss = self._staff(uow, supervisor)
+                self._refuse_supervisor_loop(uow, row, boss)
+                row.supervisor_id = boss.id
+                changes["supervisor"] = boss.username
+            if full_name is not None:
+                name = normalise_text(full_name)
+                if not name:
+                    raise AdminInputError("Enter the person's full name.", field="full_name")
+                row.full_name = name
+                changes["full_name"] = name
+            self._flush(uow)
+            self._audit(uow, "staff_changed", "staff", row.id, changes)
+            uow.commit()
+        return self._one_staff(username)
+
+    # --- roles and permissions ---------------------------------------------------------------
+
+    def roles(self) -> list[RoleInfo]:
+        with self._uow(read_only=True) as uow:
+            counts = dict(
+                uow.session.execute(
+                    select(orm.Staff.role_id, func.count()).group_by(orm.Staff.role_id)
+                ).all()
+            )
+            granted: dict[int, set[str]] = {}
+            for role_id, permission in uow.session.execute(
+                select(orm.RolePermission.role_id, orm.RolePermission.permission)
+            ).all():
+                granted.setdefault(role_id, set()).add(permission)
+            return [
+                RoleInfo(
+                    id=r.id,
+                    name=r.name,
+                    rank=r.rank,
+                    description=r.description,
+                    permissions=frozenset(granted.get(r.id, ())),
+                    staff_count=counts.get(r.id, 0),
+                    version=r.version,
+                )
+                for r in uow.session.scalars(
+                    select(orm.Role).order_by(orm.Role.rank, orm.Role.name)
+                )
+            ]
+
+    def create_role(
+        self, name: str, *, rank: int, description: str = "", permissions: Iterable[str] = ()
+    ) -> RoleInfo:
+        name = normalise_text(name)
+        if not name:
+            raise AdminInputError("Enter the role's name.", field="name")
+        wanted = self._known_permissions(permissions)
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ROLES)
+            if uow.session.scalar(select(orm.Role.id).where(orm.Role.name == name)):
+                raise AdminInputError(f"There is already a role called {name!r}.", field="name")
+            role = orm.Role(name=name, rank=rank, description=normalise_text(description))
+            uow.session.add(role)
+            self._flush(uow)
+            uow.session.add_all(orm.RolePermission(role_id=role.id, permission=p) for p in wanted)
+            self._flush(uow)
+            self._audit(
+                uow, "role_added", "role", role.id, {"name": name, "permissions": sorted(wanted)}
+            )
+            uow.commit()
+        return self._one_role(name)
+
+    def set_permissions(
+        self, role_name: str, permissions: Iterable[str], *, expected_version: int
+    ) -> RoleInfo:
+        """Replace a role's permissions; refused if another admin changed the role meanwhile."""
+        wanted = self._known_permissions(permissions)
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ROLES)
+            role = self._role(uow, role_name)
+            if role.version != expected_version:
+                who, when = self._last_change(uow, "role", role.id, _ROLE_CHANGES)
+                raise ConflictError(
+                    f"Another admin changed the role {role.name} since you opened it; "
+                    "look at their change before making yours.",
+                    changed_by=who,
+                    changed_at=when,
+                )
+            current = set(
+                uow.session.scalars(
+                    select(orm.RolePermission.permission).where(
+                        orm.RolePermission.role_id == role.id
+                    )
+                )
+            )
+            self._refuse_own_admin_loss(uow, None, role.id, new_permissions=wanted)
+            for permission in current - wanted:
+                row = uow.session.get(orm.RolePermission, (role.id, permission))
+                if row is not None:
+                    uow.session.delete(row)
+            uow.session.add_all(
+                orm.RolePermission(role_id=role.id, permission=p) for p in wanted - current
+            )
+            # The rows changed, not the role: move its version so a second admin is told.
+            bumped = uow.session.execute(
+                update(orm.Role)
+                .where(orm.Role.id == role.id, orm.Role.version == expected_version)
+                .values(version=expected_version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(bumped, "rowcount", 1) != 1:
+                raise ConflictError(
+                    f"Another admin changed the role {role.name} at the same moment; look again."
+                )
+            self._flush(uow)
+            self._audit(
+                uow,
+                "permissions_changed",
+                "role",
+                role.id,
+                {"added": sorted(wanted - current), "removed": sorted(current - wanted)},
+            )
+            uow.commit()
+        return self._one_role(role_name)
+
+    def delete_role(self, role_name: str) -> None:
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ROLES)
+            role = self._role(uow, role_name)
+            users = uow.session.scalar(
+                select(func.count()).select_from(orm.Staff).where(orm.Staff.role_id == role.id)
+            )
+            if users:
+                raise AdminInputError(
+                    f"The role {role.name} is still held by {users} staff member"
+                    f"{'s' if users != 1 else ''}; give them another role first.",
+                    field="role",
+                )
+            uow.session.delete(role)
+            self._flush(uow)
+            self._audit(uow, "role_deleted", "role", role.id, {"name": role.name})
+            uow.commit()
+
+    # --- authority limits ---------------------------------------------------------------------
+
+    def limits(self) -> LimitsMatrix:
+        with self._uow(read_only=True) as uow:
+            currency = currency_from(read_settings(uow))
+            roles = uow.session.execute(
+                select(orm.Role.id, orm.Role.name).order_by(orm.Role.rank, orm.Role.name)
+            ).all()
+            kinds = uow.session.execute(
+                select(orm.RequestKind.id, orm.RequestKind.code, orm.RequestKind.label)
+                .where(orm.RequestKind.active)
+                .order_by(orm.RequestKind.id)
+            ).all()
+            role_names = {rid: name for rid, name in roles}
+            kind_codes = {kid: code for kid, code, _ in kinds}
+            values = {
+                (role_names[r], kind_codes[k]): v
+                for r, k, v in uow.session.execute(
+                    select(
+                        orm.AuthorityLimit.role_id,
+                        orm.AuthorityLimit.kind_id,
+                        orm.AuthorityLimit.limit_minor,
+                    )
+                ).all()
+                if r in role_names and k in kind_codes
+            }
+            return LimitsMatrix(
+                roles=tuple(name for _, name in roles),
+                kinds=tuple((code, label) for _, code, label in kinds),
+                limits=values,
+                currency_code=currency.code,
+                currency_decimals=currency.decimals,
+            )
+
+    def set_limit(self, role_name: str, kind: str, amount_text: str) -> list[str]:
+        """Set a role's limit for a kind; returns warnings (e.g. above its manager's limit)."""
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_LIMITS)
+            currency = currency_from(read_settings(uow))
+            try:
+                amount = parse_amount(amount_text, currency)
+            except AmountError as exc:
+                raise AdminInputError(str(exc), field="amount") from exc
+            role = self._role(uow, role_name)
+            kind_row = uow.session.scalar(
+                select(orm.RequestKind).where(orm.RequestKind.code == kind.strip().lower())
+            )
+            if kind_row is None:
+                known = ", ".join(uow.session.scalars(select(orm.RequestKind.code)))
+                raise AdminInputError(
+                    f"There is no kind of request called {kind!r} (there are: {known}).",
+                    field="kind",
+                )
+            row = uow.session.get(orm.AuthorityLimit, (role.id, kind_row.id))
+            before = row.limit_minor if row else None
+            if row is None:
+                uow.session.add(
+                    orm.AuthorityLimit(role_id=role.id, kind_id=kind_row.id, limit_minor=amount)
+                )
+            else:
+                row.limit_minor = amount
+            self._flush(uow)
+            warnings = []
+            higher = uow.session.execute(
+                select(orm.Role.name, orm.AuthorityLimit.limit_minor)
+                .join(orm.AuthorityLimit, orm.AuthorityLimit.role_id == orm.Role.id)
+                .where(orm.AuthorityLimit.kind_id == kind_row.id, orm.Role.rank > role.rank)
+                .order_by(orm.Role.rank)
+            ).first()
+            if higher is not None and amount > higher[1]:
+                warnings.append(
+                    f"{role.name}'s limit for {kind_row.label.lower()} "
+                    f"({currency.format(amount)}) is above that of {higher[0]} "
+                    f"({currency.format(higher[1])}), the next role up."
+                )
+            self._audit(
+                uow,
+                "limit_changed",
+                "authority_limit",
+                f"{role.id}:{kind_row.id}",
+                {"role": role.name, "kind": kind_row.code, "before": before, "after": amount},
+            )
+            uow.commit()
+            return warnings
+
+    # --- organisation settings ----------------------------------------------------------------
+
+    def centres(self) -> list[CentreChoice]:
+        """The active service centres, by name (for the staff dialogs)."""
+        with self._uow(read_only=True) as uow:
+            rows = uow.session.execute(
+                select(orm.ServiceCentre.code, orm.ServiceCentre.name)
+                .where(orm.ServiceCentre.active)
+                .order_by(orm.ServiceCentre.name)
+            ).all()
+            return [CentreChoice(code, name) for code, name in rows]
+
+    def settings(self) -> OrganisationSettings:
+        with self._uow(read_only=True) as uow:
+            return OrganisationSettings(
+                idle_lock_minutes=org_settings.read_whole_number(
+                    uow, org_settings.IDLE_LOCK_MINUTES
+                ),
+                grant_window_days=org_settings.read_whole_number(uow, GRANT_WINDOW_DAYS),
+            )
+
+    def set_grant_window_days(self, days: int | str) -> int:
+        """How many days back a customer's grants count toward a limit (1..3650); audited."""
+        return self._set_whole_number(GRANT_WINDOW_DAYS, days, Permission.MANAGE_LIMITS)
+
+    def set_idle_lock_minutes(self, minutes: int | str) -> int:
+        """After how many idle minutes every window locks (0: never; at most 240); audited."""
+        return self._set_whole_number(
+            org_settings.IDLE_LOCK_MINUTES, minutes, Permission.MANAGE_ORGANISATION
+        )
+
+    def _set_whole_number(
+        self, setting: org_settings.WholeNumberSetting, value: int | str, needs: Permission
+    ) -> int:
+        try:
+            setting.parse(value)  # refused before a transaction is opened
+        except ValidationError as exc:
+            raise AdminInputError(str(exc), field=setting.key) from exc
+        with self._uow() as uow:
+            self._require(uow, needs)
+            number = org_settings.write_whole_number(uow, setting, value, actor=self._actor())
+            self._flush(uow)
+            uow.commit()
+            return number
+
+    # --- the audit trail ------------------------------------------------------------------------
+
+    def audit_entries(
+        self, wanted: audit.AuditFilter, *, before_id: int | None = None, limit: int = 100
+    ) -> audit.AuditPage:
+        """A page of the audit trail, newest first; needs the permission to view it."""
+        self._require_read(Permission.VIEW_AUDIT)
+        return audit.query(self._uow, wanted, before_id=before_id, limit=limit)
+
+    def audit_facets(self) -> audit.AuditFacets:
+        self._require_read(Permission.VIEW_AUDIT)
+        return audit.facets(self._uow)
+
+    def export_audit(self, path: Path) -> int:
+        """Write the whole trail to a CSV file; the export is itself audited."""
+        self._require_read(Permission.VIEW_AUDIT)
+        try:
+            return audit.export_csv(self._uow, path, actor=self._actor())
+        except OSError as exc:
+            raise DeskError(
+                f"The file {path} cannot be written: {exc.strerror or exc}. Choose another folder."
+            ) from exc
+
+    # --- checks -------------------------------------------------------------------------------
+
+    def _require_read(self, permission: Permission) -> None:
+        with self._uow(read_only=True) as uow:
+            self._require(uow, permission)
+
+    def _last_change(
+        self, uow: UnitOfWork, entity: str, entity_id: int, actions: tuple[str, ...]
+    ) -> tuple[str, dt.datetime | None]:
+        """Who last changed this record, and when, as the audit trail says."""
+        found = uow.session.execute(
+            select(orm.AuditEvent.actor_name, orm.AuditEvent.at)
+            .where(
+                orm.AuditEvent.entity == entity,
+                orm.AuditEvent.entity_id == str(entity_id),
+                orm.AuditEvent.action.in_(actions),
+            )
+            .order_by(orm.AuditEvent.id.desc())
+            .limit(1)
+        ).first()
+        return (found[0], found[1]) if found is not None else ("", None)
+
+    def _require(self, uow: UnitOfWork, permission: Permission) -> None:
+        actor = self._actor()
+        if actor is None:
+            return  # the operator, on the owner's connection or the embedded file
+        held = set(
+            uow.session.scalars(
+                select(orm.RolePermission.permission)
+                .join(orm.Staff, orm.Staff.role_id == orm.RolePermission.role_id)
+                .where(orm.Staff.id == actor.staff_id, orm.Staff.active)
+            )
+        )
+        if permission.value not in held:
+            raise PermissionRefused(
+                f"This needs the permission {permission.value!r}, which your role does not have."
+            )
+
+    def _refuse_own_admin_loss(
+        self,
+        uow: UnitOfWork,
+        staff: orm.Staff | None,
+        role_id: int,
+        *,
+        new_permissions: set[str] | None = None,
+    ) -> None:
+        """An admin must not take away their own power to manage roles (nobody could undo it)."""
+        actor = self._actor()
+        if actor is None:
+            return
+        me = uow.session.get(orm.Staff, actor.staff_id)
+        if me is None:
+            return
+        if staff is not None and staff.id == me.id:
+            keeps = (
+                uow.session.get(orm.RolePermission, (role_id, Permission.MANAGE_ROLES.value))
+                is not None
+            )
+        elif staff is None and role_id == me.role_id and new_permissions is not None:
+            keeps = Permission.MANAGE_ROLES.value in new_permissions
+        else:
+            return
+        if not keeps:
+            raise AdminInputError(
+                "You would lose the permission to manage roles yourself; ask another admin.",
+                field="permissions",
+            )
+
+    def _refuse_supervisor_loop(self, uow: UnitOfWork, staff: orm.Staff, boss: orm.Staff) -> None:
+        seen = {staff.id}
+        current: orm.Staff | None = boss
+        while current is not None:
+            if current.id in seen:
+                raise AdminInputError(
+                    f"{boss.full_name} reports (directly or not) to {staff.full_name}: "
+                    "that would make a loop in the chain of command.",
+                    field="supervisor",
+                )
+            seen.add(current.id)
+            current = (
+                uow.session.get(orm.Staff, current.supervisor_id) if current.supervisor_id else None
+            )
+
+    def _known_permissions(self, permissions: Iterable[str]) -> set[str]:
+        wanted = {p.strip().lower() for p in permissions if p.strip()}
+        unknown = sorted(wanted - ALL_PERMISSIONS)
+        if unknown:
+            raise AdminInputError(
+                f"Unknown permission{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}.",
+                field="permissions",
+            )
+        return wanted
+
+    def _check_password(self, username: str, password: str) -> None:
+        problems = password_problems(username, password)
+        if problems:
+            raise AdminInputError(" ".join(problems), field="password")
+
+    # --- lookups and plumbing -----------------------------------------------------------------
+
+    def _role(self, uow: UnitOfWork, name: str) -> orm.Role:
+        role = uow.session.scalar(
+            select(orm.Role).where(func.lower(orm.Role.name) == name.strip().lower())
+        )
+        if role is None:
+            known = ", ".join(uow.session.scalars(select(orm.Role.name).order_by(orm.Role.rank)))
+            raise AdminInputError(f"There is no role {name!r} (there are: {known}).", field="role")
+        return role
+
+    def _centre(self, uow: UnitOfWork, code: str) -> orm.ServiceCentre:
+        centre = uow.session.scalar(
+            select(orm.ServiceCentre).where(
+                func.lower(orm.ServiceCentre.code) == code.strip().lower()
+            )
+        )
+        if centre is None:
+            raise AdminInputError(f"There is no service centre {code!r}.", field="centre")
+        return centre
+
+    def _staff(self, uow: UnitOfWork, username: str) -> orm.Staff:
+        row = uow.session.scalar(
+            select(orm.Staff).where(orm.Staff.username == username.strip().lower())
+        )
+        if row is None:
+            raise NotFound(f"There is no staff member with the user name {username!r}.")
+        return row
+
+    def _one_staff(self, username: str) -> StaffInfo:
+        return next(s for s in self.staff() if s.username == username.strip().lower())
+
+    def _one_role(self, name: str) -> RoleInfo:
+        return next(r for r in self.roles() if r.name.lower() == name.strip().lower())
+
+    def _is_postgres(self, uow: UnitOfWork) -> bool:
+        return uow.session.get_bind().dialect.name == "postgresql"
+
+    def _database(self, uow: UnitOfWork) -> str:
+        return str(uow.session.scalar(text("SELECT current_database()")))
+
+    def _flush(self, uow: UnitOfWork) -> None:
+        try:
+            uow.session.flush()
+        except StaleDataError as exc:
+            raise ConflictError(
+                "Someone else changed this since you opened it; look again before changing it."
+            ) from exc
+        except DBAPIError as exc:
+            code = getattr(exc.orig, "sqlstate", None)
+            if code == "42501":
+                diag = getattr(exc.orig, "diag", None)
+                raise PermissionRefused(
+                    str(getattr(diag, "message_primary", None) or exc.orig)
+                ) from exc
+            raise
+
+    def _audit(
+        self,
+        uow: UnitOfWork,
+        action: str,
+        entity: str,
+        entity_id: int | str,
+        details: Mapping[str, object],
+    ) -> None:
+        actor = self._actor()
+        audit.record(
+            uow,
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            details=details,
+            actor_name=None if actor else OPERATOR,
+            at=dt.datetime.now(dt.UTC),
+        )
+
+
+def _hash(password: str) -> str:
+    from desk.bootstrap import hash_password
+
+    return hash_password(password)
