@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import argparse
@@ -25,6 +25,51 @@ def _add_database_option(parser: argparse.ArgumentParser) -> None:
         help="database URL (default: $DESK_DATABASE_URL, the settings file, or this computer's "
         "embedded database)",
     )
+
+
+def _add_admin_commands(commands: Any) -> None:
+    """Staff, roles and limits, through the same service and checks as the admin console."""
+    staff = commands.add_parser("staff", help="staff accounts")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    listing = staff_commands.add_parser("list", help="list the staff accounts")
+    _add_database_option(listing)
+    add = staff_commands.add_parser(
+        "add", help="add an account (the person chooses their own password at first login)"
+    )
+    _add_database_option(add)
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="the person's full name")
+    add.add_argument("--role", required=True, help="for example 'Counter Officer'")
+    add.add_argument("--centre", required=True, metavar="CODE", help="service centre code")
+    add.add_argument("--supervisor", metavar="USERNAME")
+    add.add_argument("--email")
+    for name, text in (
+        ("disable", "disable an account (it can no longer log in)"),
+        ("enable", "enable a disabled account again"),
+        ("reset-password", "set a temporary password; the person must change it"),
+    ):
+        sub = staff_commands.add_parser(name, help=text)
+        _add_database_option(sub)
+        sub.add_argument("username")
+    for sub in (add, staff_commands.choices["reset-password"]):
+        sub.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the temporary password from standard input (for scripts)",
+        )
+
+    roles = commands.add_parser("roles", help="roles and their permissions")
+    roles_commands = roles.add_subparsers(dest="roles_command", required=True)
+    _add_database_option(roles_commands.add_parser("list", help="list roles and permissions"))
+
+    limits = commands.add_parser("limits", help="authority limits per role and kind of request")
+    limits_commands = limits.add_subparsers(dest="limits_command", required=True)
+    _add_database_option(limits_commands.add_parser("show", help="show the limits matrix"))
+    set_limit = limits_commands.add_parser("set", help="set one role's limit for one kind")
+    _add_database_option(set_limit)
+    set_limit.add_argument("role")
+    set_limit.add_argument("kind", help="waiver, claim, refund or a kind an admin added")
+    set_limit.add_argument("amount", help="in the organisation's currency, for example 50.00")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_database_option(export)
     export.add_argument("--output", "-o", required=True, metavar="FILE.csv")
 
+    _add_admin_commands(commands)
+
     demo = commands.add_parser("demo", help="fill a database with a synthetic organisation")
     _add_database_option(demo)
     demo.add_argument("--cases", type=int, default=200, metavar="N")
@@ -97,6 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return operator_commands.db(args, url)
         if args.command == "audit":
             return operator_commands.audit(args, url)
+        if args.command == "staff":
+            return operator_commands.staff(args, url)
+        if args.command == "roles":
+            return operator_commands.roles(args, url)
+        if args.command == "limits":
+            return operator_commands.limits(args, url)
         if args.command == "demo":
             return operator_commands.demo(
                 url, cases=args.cases, seed=args.seed, password=args.password
