@@ -101,7 +101,8 @@ class Listener:
                             text(
                                 "SELECT (SELECT coalesce(sum(version), 0) FROM roles), "
                                 "(SELECT count(*) FROM role_permissions), "
-                                "(SELECT coalesce(sum(limit_minor), 0) FROM authority_limits)"
+                                "(SELECT coalesce(sum(limit_minor), 0) FROM authority_limits), "
+                                "(SELECT coalesce(sum(version), 0) FROM staff)"
                             )
                         ).one()
                     )
