@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from desk.services.errors import ConflictError, DeskError
+from desk.services.errors import ConflictError, DeskError, NotFound
 from desk.services.grants import AuthorityRefused, Outcome
 from tests.integration.test_cases_service import new_customer, walk_in_case
 
@@ -162,3 +162,23 @@ def test_two_deciders_at_the_same_moment_one_decision_stands(
     assert "already decided" in str(errors[0])
     statuses = [r.status for r in desk.grants.for_case(case.id)]
     assert statuses in (["approved"], ["rejected"])
+
+
+def test_an_officer_lists_only_the_cases_in_scope_on_both_databases(
+    desk: Desk, desk_factory: Any
+) -> None:
+    """The embedded database applies in the service the rule PostgreSQL's policy applies."""
+    from desk.services.dto import CaseQuery, CaseScope
+
+    me = desk.session
+    rows = desk.cases.list(CaseQuery(scope=CaseScope.ALL, page_size=500)).rows
+    assert rows
+    assert all(r.centre_name == me.centre_name or r.assigned_to == me.full_name for r in rows)
+    everything = desk_factory("manager").cases.list(CaseQuery(scope=CaseScope.ALL, page_size=500))
+    other = next(
+        r
+        for r in everything.rows
+        if r.centre_name != me.centre_name and r.assigned_to != me.full_name
+    )
+    with pytest.raises(NotFound):
+        desk.cases.get(other.id)
