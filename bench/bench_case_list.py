@@ -7,6 +7,11 @@ two is what the targets are about: the service may add overhead, but not much.
 
     python -m bench.bench_case_list --pg-cases 1000000 --sqlite-cases 200000 --runs 30 --reuse
 
+Start-up alone, on small databases of its own (the login window does not depend on their size):
+
+    python -m bench.bench_case_list --startup-only --pg-cases 2000 --sqlite-cases 2000 \
+        --startup-runs 30 --startup-mode login-window --reuse --no-write
+
 Never part of the test run.
 """
 
@@ -371,15 +376,21 @@ def _sqlite_time(value: dt.datetime) -> str:
 # --- (d): start-up -------------------------------------------------------------------------------
 # Every child is a fresh interpreter with QT_QPA_PLATFORM=offscreen and private, empty user
 # directories (no settings, no remembered user: a first login on this computer). "Interactive"
-# means more than painted: when the window is shown, the child posts a keystroke to its text field
-# (as the window system would) and prints READY once the field holds the character, which proves
-# that the GUI thread's event loop runs and takes typing. The bare window does exactly the same.
+# means more than painted: when the window is shown and the window system has made it the active
+# window, the child posts a keystroke to its text field (as the window system would) and prints
+# READY once the field holds the character, which proves that the GUI thread's event loop runs and
+# takes typing. The bare window does exactly the same.
+#
+# Both learn that their window is active from QGuiApplication.focusWindowChanged: one Python
+# call per window. (An event filter on the application, used before, ran Python for every event
+# of the application and wrapped every object that received one, the style object included:
+# ~10 ms that only the application paid, the bare window having no filter.)
 
 _PROBE = """
 import os
 import sys
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit
 
@@ -387,6 +398,19 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 def ready():
     print("READY", flush=True)
     os._exit(0)  # what happens after the measured moment is not measured (nor waited for)
+
+
+def when_active(name, then):
+    # then(window) once the top-level widget called name is the active window
+    app = QApplication.instance()
+
+    def check(_window):
+        widget = QApplication.activeWindow()
+        if widget is not None and widget.objectName() == name:
+            app.focusWindowChanged.disconnect(check)
+            then(widget)
+
+    app.focusWindowChanged.connect(check)
 
 
 def type_into(field, text, then):
@@ -419,34 +443,27 @@ from PySide6.QtWidgets import QMainWindow
 
 app = QApplication(sys.argv)
 window = QMainWindow()
+window.setObjectName("bareWindow")
 field = QLineEdit()
 window.setCentralWidget(field)
 window.resize(1280, 860)
+when_active("bareWindow", lambda _w: QTimer.singleShot(0, lambda: type_into(field, "x", ready)))
 window.show()
-QTimer.singleShot(0, lambda: type_into(field, "x", ready))
 app.exec()
 """
 )
 
-# The application exactly as ``desk`` starts it (desk.cli.main → ui.app.main); a
-# filter on the QApplication sees the windows appear, nothing in the application is changed.
+# The application exactly as ``desk`` starts it (desk.cli.main → ui.app.main); nothing in the
+# application is changed. The QApplication is made first (to watch its windows) by the function
+# ui.app.main makes it with (``create_application``: Fusion chosen at creation), so main() goes
+# on as under ``desk``; a plain QApplication here would make main() switch it to Fusion at run
+# time, a path ``desk`` never takes (~10 ms of PySide6 building QStyle's enums).
 _APP = (
     _PROBE
     + """
+from ui.app import create_application
+
 MODE, URL, USERNAME, PASSWORD = sys.argv[1:5]
-
-
-class Watch(QObject):
-    def eventFilter(self, obj, event):
-        if event.type() == QEvent.Type.Show:
-            name = obj.objectName()
-            if name == "loginDialog":
-                if MODE == "login-window":  # nothing more to watch: no Python on every event
-                    QApplication.instance().removeEventFilter(self)
-                QTimer.singleShot(0, lambda: login_shown(obj))
-            elif name == "mainWindow":
-                obj.ready.connect(lambda: main_ready(obj))
-        return False
 
 
 def login_shown(dialog):
@@ -454,6 +471,7 @@ def login_shown(dialog):
     if MODE == "login-window":
         type_into(username, "x", ready)
         return
+    when_active("mainWindow", lambda window: window.ready.connect(lambda: main_ready(window)))
     password = dialog.findChild(QLineEdit, "password")
     # Log in as soon as possible: type, then Enter (the dialog runs the login once the database
     # is open, or at once if it already is).
@@ -465,9 +483,8 @@ def main_ready(window):
     window.case_list.model.loaded.connect(lambda: QTimer.singleShot(0, ready))
 
 
-app = QApplication(sys.argv)
-watch = Watch()
-app.installEventFilter(watch)
+app = create_application(sys.argv)
+when_active("loginDialog", lambda dialog: QTimer.singleShot(0, lambda: login_shown(dialog)))
 
 
 def stuck():
@@ -484,6 +501,7 @@ def stuck():
             )
         elif widget.objectName() == "mainWindow":
             print(f"main window: visible={widget.isVisible()}", file=sys.stderr)
+    print(f"active window: {QApplication.activeWindow()!r}", file=sys.stderr)
     faulthandler.dump_traceback(all_threads=True)
     os._exit(3)
 
@@ -541,13 +559,28 @@ def startup_once(code: str, args: Sequence[str], env: dict[str, str]) -> float |
     return elapsed
 
 
-def bench_startup(label: str, url: str, runs: int, entry: str) -> list[Line]:
+def bench_startup(
+    label: str,
+    url: str,
+    runs: int,
+    entry: str,
+    modes: Sequence[str] = tuple(STARTUP_MODES),
+    pycache: Path = Path("/tmp/desk-bench/pycache"),
+) -> list[Line]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     env.pop("DESK_DATABASE_URL", None)
+    # Both children run from cached bytecode, as an installed Desk does (pip compiles a wheel's
+    # modules when it installs them). With PYTHONDONTWRITEBYTECODE in the caller's environment
+    # only the application would pay for compiling its sources on every run: the floor's
+    # modules (Python's, PySide6's) come with bytecode, this working tree's do not. The cache is
+    # kept outside the working tree and filled by the warm-up runs below.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(pycache)
     env.setdefault("XDG_RUNTIME_DIR", "/tmp")
     code = startup_code(entry)
     lines = []
-    for mode, measure in STARTUP_MODES.items():
+    for mode in modes:
+        measure = STARTUP_MODES[mode]
         args = [mode, url, USERNAME, PASSWORD]
         for _ in range(2):  # warm the OS file cache for both
             startup_once(BARE_WINDOW, [], env)
@@ -675,6 +708,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="keep databases of the right size")
     parser.add_argument("--explain", action="store_true", help="print PostgreSQL plans")
     parser.add_argument("--skip-startup", action="store_true")
+    parser.add_argument(
+        "--startup-only",
+        action="store_true",
+        help="only the start-up measurements (no case list, deep page or search); the "
+        "databases are still prepared, so pass small --pg-cases/--sqlite-cases (or 0 to skip one)",
+    )
+    parser.add_argument(
+        "--startup-mode",
+        choices=sorted(STARTUP_MODES),
+        action="append",
+        help="which start-up measurement: 'login-window' (d1) and/or 'main-window' (d2); "
+        "repeatable; default: both",
+    )
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/desk-bench"))
     parser.add_argument("--today", type=dt.date.fromisoformat, default=dt.date.today())
     parser.add_argument(
@@ -685,6 +731,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--no-write", dest="write", action="store_const", const=None)
     args = parser.parse_args(argv)
+    if args.skip_startup and args.startup_only:
+        parser.error("--skip-startup and --startup-only leave nothing to measure")
     args.data_dir.mkdir(parents=True, exist_ok=True)
 
     pg_url = prepare_postgresql(args.pg_cases, args.reuse, args.today) if args.pg_cases else None
@@ -698,7 +746,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("postgresql", pg_url, args.pg_cases),
         ("sqlite", sqlite_url, args.sqlite_cases),
     ):
-        if url is None:
+        if url is None or args.startup_only:
             continue
         print(f"{backend}, {count:,} cases, {args.runs} runs each:", flush=True)
         for line in bench_list(backend, url, args.runs, args.explain):
@@ -713,7 +761,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             for entry in args.startup_entry or ["cli", "window"]:
                 print(f"start-up on {backend}, {args.startup_runs} runs each:", flush=True)
-                lines.extend(bench_startup(f"{backend} {count:,}", url, args.startup_runs, entry))
+                lines.extend(
+                    bench_startup(
+                        f"{backend} {count:,}",
+                        url,
+                        args.startup_runs,
+                        entry,
+                        args.startup_mode or tuple(STARTUP_MODES),
+                        args.data_dir / "pycache",
+                    )
+                )
     report = table(lines)
     print()
     print(report)

@@ -9,12 +9,10 @@ workstation.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import platformdirs
 
@@ -57,15 +55,53 @@ def default_database_url() -> str:
     return f"sqlite:///{default_sqlite_path()}"
 
 
-@dataclass
-class ServerSettings:
+class _Record:
+    """Equality, repr and a dict of the fields named in ``_fields``: what a dataclass would give,
+    without the dataclasses module (not needed to show the login window)."""
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self) or not isinstance(other, _Record):
+            return NotImplemented
+        return self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{type(self).__name__}({fields})"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            name: value.as_dict() if isinstance(value, _Record) else value
+            for name, value in zip(self._fields, self._values(), strict=True)
+        }
+
+
+class ServerSettings(_Record):
     """A shared PostgreSQL server as entered in the connection dialog (never a password)."""
 
-    host: str = "localhost"
-    port: int = 5432
-    database: str = "desk"
-    username: str = ""
-    sslmode: str = "prefer"
+    _fields = ("host", "port", "database", "username", "sslmode")
+    __slots__ = ("database", "host", "port", "sslmode", "username")
+
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 5432,
+        database: str = "desk",
+        username: str = "",
+        sslmode: str = "prefer",
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.database = database
+        self.username = username
+        self.sslmode = sslmode
 
     def url(self, *, username: str | None = None, password: str | None = None) -> URL:
         from sqlalchemy.engine import URL  # imported late: start-up does not need SQLAlchemy yet
@@ -81,25 +117,57 @@ class ServerSettings:
         )
 
 
-@dataclass
-class Settings:
+class Settings(_Record):
     """What the settings file holds."""
 
-    database_url: str = ""  # without password; empty means "use the default"
-    server: ServerSettings | None = None
-    shared_workstation: bool = False
-    remember_password: bool = False
-    last_username: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    _fields = (
+        "database_url",
+        "server",
+        "shared_workstation",
+        "remember_password",
+        "last_username",
+        "extra",
+    )
+    __slots__ = (
+        "database_url",
+        "extra",
+        "last_username",
+        "remember_password",
+        "server",
+        "shared_workstation",
+    )
+
+    def __init__(
+        self,
+        database_url: str = "",  # without password; empty means "use the default"
+        server: ServerSettings | None = None,
+        shared_workstation: bool = False,
+        remember_password: bool = False,
+        last_username: str = "",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.database_url = database_url
+        self.server = server
+        self.shared_workstation = shared_workstation
+        self.remember_password = remember_password
+        self.last_username = last_username
+        self.extra: dict[str, Any] = {} if extra is None else extra
 
     @classmethod
     def load(cls, path: Path | None = None) -> Settings:
         path = path or settings_path()
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:  # a first start: json is not even imported
             return cls()
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: not UTF-8
+            log.warning("Ignoring unreadable settings file %s: %s", path, exc)
+            return cls()
+        import json
+
+        try:
+            raw = json.loads(text)
+        except ValueError as exc:
             log.warning("Ignoring unreadable settings file %s: %s", path, exc)
             return cls()
         server = raw.get("server")
@@ -115,12 +183,14 @@ class Settings:
     def save(self, path: Path | None = None) -> None:
         path = path or settings_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = asdict(self)
+        data = self.as_dict()
         if self.database_url:
             data["database_url"] = strip_password(self.database_url)
         if self.shared_workstation:
             data["last_username"] = ""
             data["remember_password"] = False
+        import json
+
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
         tmp.replace(path)

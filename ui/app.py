@@ -1,9 +1,11 @@
-"""Start the window: logging, the Qt application, the login dialog while the database opens
-behind it, then the main window.
+"""Start the window: the Qt application, the login dialog while the database opens behind it,
+then the main window.
 
 Start-up imports nothing of the database stack on the GUI thread: the login dialog is on screen
 (and usable) within a bare window's start-up time, while the worker thread imports SQLAlchemy and
-opens the database.
+opens the database. Nor does it wait for what the first window does not need: the log file is
+opened on the worker thread once the window is shown (what is logged before is held and written
+first), and what only errors need is imported when one happens.
 """
 
 from __future__ import annotations
@@ -12,19 +14,22 @@ import logging
 import os
 import sys
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QObject, Qt, QTimer, QTranslator, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desk import config
-from desk.services.errors import DatabaseUnavailable, SchemaMismatch
 from ui.operations import Operations, bug_message, is_user_error, log_file_path
 
 if TYPE_CHECKING:
+    import logging.handlers
+    from collections.abc import Sequence
+
+    from PySide6.QtWidgets import QMessageBox
+
     from desk.bootstrap import Desk
     from ui.login_dialog import LoginDialog
     from ui.main_window import MainWindow
@@ -57,28 +62,120 @@ QHeaderView::section { background: #eef1f5; border: none; border-right: 1px soli
 """
 
 
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s"
+
+
+def _rotating_file(path: Path) -> logging.handlers.RotatingFileHandler:
+    import logging.handlers  # with socket and pickle: ~10 ms the first window does not need
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    return handler
+
+
+def _log_level_at_least_info(root: logging.Logger) -> None:
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+class LogFile(logging.Handler):
+    """The root logger's way into the log file, from the first moment of start-up.
+
+    Opening the file needs ``logging.handlers`` (with ``socket`` and ``pickle``), which showing
+    the login window does not; so the window opens it on the worker thread once it is on
+    screen (``open``). Records logged before then are held and written first, in order; after
+    that every record goes straight to the rotating file."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._held: list[logging.LogRecord] = []
+        self._file: logging.Handler | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._file is not None
+
+    def emit(self, record: logging.LogRecord) -> None:  # called with self.lock held
+        if self._file is None:
+            self._held.append(record)
+        else:
+            self._file.handle(record)
+
+    def open(self) -> None:
+        """Open the file and write what was held (a file that cannot be opened: stderr)."""
+        if self._file is not None:
+            return
+        failure: OSError | None = None
+        target: logging.Handler
+        try:
+            target = _rotating_file(self.path)
+        except OSError as exc:
+            failure = exc
+            target = logging.StreamHandler()
+            target.setFormatter(logging.Formatter(_LOG_FORMAT))
+        self.acquire()
+        try:
+            first = self._file is None
+            if first:
+                for record in self._held:
+                    target.handle(record)
+                self._held.clear()
+                self._file = target
+        finally:
+            self.release()
+        if not first:  # opened meanwhile by another thread
+            target.close()
+        if failure is not None:
+            log.warning("The log file %s cannot be written: %s", self.path, failure)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is None and self._held:
+            self.open()  # the process ends before the file was opened: write what was held
+        if self._file is not None:
+            self._file.close()
+        super().close()
+
+
+def log_to_file(directory: Path | None = None) -> LogFile:
+    """The log file for a run of the window, in the user log directory: every record from now
+    on reaches it, though the file itself is opened later by ``LogFile.open``."""
+    path = (directory or config.log_dir()) / "desk.log"
+    root = logging.getLogger()
+    _log_level_at_least_info(root)
+    for existing in root.handlers:
+        if isinstance(existing, LogFile) and existing.path == path:
+            return existing
+    handler = LogFile(path)
+    root.addHandler(handler)
+    return handler
+
+
 def setup_logging(directory: Path | None = None) -> Path:
-    """A rotating log file in the user log directory, so a bug report has its traceback."""
+    """A rotating log file in the user log directory, so a bug report has its traceback
+    (opened before returning; the window uses ``log_to_file``)."""
     import logging.handlers
 
     directory = directory or config.log_dir()
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "desk.log"
     root = logging.getLogger()
     if not any(
-        isinstance(h, logging.handlers.RotatingFileHandler)
-        and Path(h.baseFilename) == path.resolve()
+        (
+            isinstance(h, logging.handlers.RotatingFileHandler)
+            and Path(h.baseFilename) == path.resolve()
+        )
+        or (isinstance(h, LogFile) and h.path == path)
         for h in root.handlers
     ):
-        handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-        )
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
-        )
-        root.addHandler(handler)
-    if root.level > logging.INFO or root.level == logging.NOTSET:
-        root.setLevel(logging.INFO)
+        root.addHandler(_rotating_file(path))
+    _log_level_at_least_info(root)
     return path
 
 
@@ -97,16 +194,16 @@ def install_excepthook() -> None:
             log.error("Uncaught exception:\n%s", text)
             message = bug_message()
         if QApplication.instance() is not None:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Desk", message)
-            box.setObjectName("errorMessage")
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
+            show_error(None, message, is_bug=False)
 
     sys.excepthook = hook
 
 
-def apply_theme(app: QApplication) -> None:
-    app.setStyle("Fusion")
+def apply_theme(app: QApplication, *, style: bool = True) -> None:
+    """Fusion (the same look on every platform) and Desk's style sheet; ``style=False`` for an
+    application made by ``create_application`` (Fusion already)."""
+    if style:
+        app.setStyle("Fusion")
     app.setStyleSheet(_THEME)
 
 
@@ -126,6 +223,8 @@ def install_translations(app: QApplication) -> list[QTranslator]:
 
 def show_error(parent: QWidget | None, message: str, *, is_bug: bool = False) -> QMessageBox:
     """A non-blocking message box (tests and the counter keep running while it is shown)."""
+    from PySide6.QtWidgets import QMessageBox  # not needed to show the first window
+
     box = QMessageBox(
         QMessageBox.Icon.Critical if is_bug else QMessageBox.Icon.Warning,
         QApplication.translate("App", "Desk"),
@@ -145,13 +244,15 @@ class _Progress(QObject):
     message = Signal(int, str)  # which opening (a newer one makes older messages stale), text
 
 
-@dataclass
 class _OpenFailure:
     """What the worker hands back when opening failed (so that every failure, a bug of ours
     included, comes back to the controller and the login dialog never waits forever)."""
 
-    error: BaseException
-    traceback: str
+    __slots__ = ("error", "traceback")
+
+    def __init__(self, error: BaseException, traceback: str) -> None:
+        self.error = error
+        self.traceback = traceback
 
 
 def _light_database_url(settings: config.Settings) -> tuple[str | None, str]:
@@ -254,6 +355,10 @@ class AppController(QObject):
             self.login_dialog.database_ready(url)
 
     def _open_failed(self, failure: _OpenFailure) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        from desk.services.errors import DatabaseUnavailable, SchemaMismatch
+
         exc = failure.error
         if is_user_error(exc):
             log.warning("Opening the database failed: %s: %s", type(exc).__name__, exc)
@@ -335,9 +440,27 @@ class AppController(QObject):
             QApplication.quit()
 
     def _logged_in(self) -> None:
+        self.login_dialog = None
+        session = self.ops.desk.session if self.ops.desk is not None else None
+        if session is not None and session.must_change_password:
+            # An admin set the password: the person chooses their own before any customer data.
+            from ui.password_dialog import ChangePasswordDialog
+
+            dialog = ChangePasswordDialog(self.ops, session.username)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.accepted.connect(self._open_window)
+            dialog.rejected.connect(
+                lambda: self.ops.write(
+                    lambda d: d.logout(), on_success=lambda _r: self.show_login(), owner=self
+                )
+            )
+            dialog.show()
+            return
+        self._open_window()
+
+    def _open_window(self) -> None:
         from ui.main_window import MainWindow
 
-        self.login_dialog = None
         window = MainWindow(self.ops, database_url=self.database_url)
         window.logoutRequested.connect(self._logout)
         window.quitRequested.connect(QApplication.quit)
@@ -359,26 +482,41 @@ class AppController(QObject):
         self.ops.shutdown()
 
 
+_FUSION_CHOSEN = "deskFusionChosen"  # a dynamic property of an application made here
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication as Desk makes it: with Fusion chosen at creation, Qt makes no other style
+    first, and Python never has to wrap a style object, as switching an existing application to
+    Fusion does (PySide6 builds the hundreds of QStyle enum members on first use, ~10 ms)."""
+    args = list(sys.argv if argv is None else argv) or ["desk"]
+    app = QApplication([*args, "-style", "Fusion"])
+    app.setProperty(_FUSION_CHOSEN, True)
+    return app
+
+
 def main(database_url: str | None, source: str) -> int:
     """Run the window until the user quits; returns the process exit status."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
-        app = QApplication(sys.argv)
+        app = create_application()
     app.setApplicationName("Desk")
     app.setApplicationDisplayName("Desk")
     app.setOrganizationName(config.APP_AUTHOR)
-    apply_theme(app)
+    # Everything logged from here on reaches the log file (opened once the window is shown).
+    log_file = log_to_file()
+    assert log_file.path == log_file_path()
+    apply_theme(app, style=not app.property(_FUSION_CHOSEN))
     install_translations(app)
     install_excepthook()
     app.setQuitOnLastWindowClosed(False)
     controller = AppController(database_url, source)
     app.aboutToQuit.connect(controller.shutdown)
     controller.start()
-    # The log file right after the first window (logging.handlers is not needed to show it),
-    # and before the database is opened.
-    log_path = setup_logging()
-    log.info("Desk starting (database from %s); log file %s", source, log_path)
-    assert log_path == log_file_path()
+    # The file is opened on the worker thread, just before the database: the login window does
+    # not wait for logging.handlers, and what was logged meanwhile is written first.
+    controller.ops.call(log_file.open, owner=controller)
+    log.info("Desk starting (database from %s); log file %s", source, log_file.path)
     status = app.exec()
     log.info("Desk stopped with status %s", status)
     return int(status)

@@ -13,7 +13,6 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -35,10 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from desk import config
-from desk.services.errors import LoginFailed
 from ui.operations import Operations, bug_message, is_user_error
 
 if TYPE_CHECKING:  # the DTO module loads the domain: not needed before the first window
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from desk.services.dto import StaffSession
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,7 @@ class KeyringAccess(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        # Not a daemon thread: a password being stored is finished before the process exits.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-keyring")
+        self._executor: ThreadPoolExecutor | None = None  # made on first use
         self._last: Future[Any] | None = None
         self._lock = threading.Lock()
         self._tokens = itertools.count(1)
@@ -70,6 +69,14 @@ class KeyringAccess(QObject):
                 log.exception("Keyring access failed")
 
         with self._lock:
+            if self._executor is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                # Not a daemon thread: a password being stored is finished before the process
+                # exits.
+                self._executor = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="desk-keyring"
+                )
             self._last = self._executor.submit(run)
 
     def recall(self, url: str, username: str) -> int:
@@ -466,6 +473,8 @@ class LoginDialog(QDialog):
         focus.setFocus()
 
     def _failed(self, exc: BaseException) -> None:
+        from desk.services.errors import LoginFailed
+
         self._logging_in = False
         self._update_button()
         self.password.selectAll()

@@ -377,6 +377,8 @@ class MainWindow(QMainWindow):
         self.destroyed.connect(lambda *_: listener.stop(timeout=2.0))
 
     def _news(self, configuration: bool) -> None:
+        if self.ops.desk is None or self.ops.desk.session is None:
+            return  # logged out or closing: the news is for nobody
         if configuration:
             self.ops.query(
                 lambda d: d.refresh_session(), on_success=self._session_refreshed, owner=self

@@ -23,15 +23,12 @@ import queue
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-
-from desk.services.errors import DeskError
 
 if TYPE_CHECKING:
     from desk.bootstrap import Desk
@@ -45,6 +42,7 @@ def user_errors() -> tuple[type[BaseException], ...]:
     from desk.domain.money import AmountError
     from desk.domain.validation import ValidationError
     from desk.domain.workflow import TransitionRefused
+    from desk.services.errors import DeskError
 
     return (DeskError, ValidationError, TransitionRefused, AmountError)
 
@@ -67,29 +65,44 @@ def bug_message() -> str:
     ).format(path=log_file_path())
 
 
-@dataclass
 class _Work:
     """What the worker thread sees: the call and its outcome, never a widget or a callback
-    (a Qt object whose last reference dropped on the worker would be destroyed there)."""
+    (a Qt object whose last reference dropped on the worker would be destroyed there).
 
-    id: int
-    fn: Callable[[], Any]
-    done_event: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
-    failure: tuple[BaseException, str] | None = None
+    Plain classes rather than dataclasses: the login window is shown without that module."""
+
+    __slots__ = ("done_event", "failure", "fn", "id", "result")
+
+    def __init__(self, id: int, fn: Callable[[], Any]) -> None:
+        self.id = id
+        self.fn = fn
+        self.done_event = threading.Event()
+        self.result: Any = None
+        self.failure: tuple[BaseException, str] | None = None
 
 
-@dataclass
 class _Job:
     """The GUI thread's side of one operation."""
 
-    work: _Work
-    on_success: Callable[[Any], None] | None
-    on_error: Callable[[BaseException], None] | None
-    owner: QObject | None
-    write: bool
-    key: str | None
-    label: str
+    __slots__ = ("key", "label", "on_error", "on_success", "owner", "work", "write")
+
+    def __init__(
+        self,
+        work: _Work,
+        on_success: Callable[[Any], None] | None,
+        on_error: Callable[[BaseException], None] | None,
+        owner: QObject | None,
+        write: bool,
+        key: str | None,
+        label: str,
+    ) -> None:
+        self.work = work
+        self.on_success = on_success
+        self.on_error = on_error
+        self.owner = owner
+        self.write = write
+        self.key = key
+        self.label = label
 
 
 class GuiThreadCollector(QObject):

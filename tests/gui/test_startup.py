@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
-from ui.app import AppController
+from ui.app import AppController, LogFile
 from ui.login_dialog import LoginDialog
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,6 +148,116 @@ def test_importing_the_window_code_loads_no_database_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     ).stdout.strip()
     assert loaded == ""
+
+
+def test_importing_the_window_code_loads_nothing_the_login_window_does_not_need() -> None:
+    # What only the log file, the settings file, errors or the keyring need is imported when
+    # they are used, so the first window is not kept waiting for it.
+    code = (
+        "import sys, desk.cli, ui.app, ui.login_dialog; "
+        "print(','.join(sorted(m for m in ('logging.handlers', 'dataclasses', 'json', "
+        "'concurrent.futures', 'desk.services.errors') if m in sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout.strip()
+    assert loaded == ""
+
+
+_RUN_THE_WINDOW = """
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+import ui.app
+
+themed = ui.app.apply_theme
+
+
+def apply_theme(app, **options):
+    themed(app, **options)
+    sheet = app.styleSheet()
+    app.setStyleSheet("")  # the style under Desk's style sheet
+    print("style:", app.style().name())
+    app.setStyleSheet(sheet)
+
+
+started = ui.app.AppController.start
+
+
+def start(controller):
+    started(controller)
+
+    def quit_once_the_demo_logins_show():
+        dialog = controller.login_dialog
+        if dialog is not None and dialog.ready and dialog.demo_hint.isVisible():
+            print("demo:", dialog.demo_hint.text())
+            QApplication.quit()
+        else:
+            QTimer.singleShot(20, quit_once_the_demo_logins_show)
+
+    QTimer.singleShot(20, quit_once_the_demo_logins_show)
+
+
+ui.app.apply_theme = apply_theme
+ui.app.AppController.start = start
+sys.exit(ui.app.main(None, "default"))
+"""
+
+
+def test_a_first_start_shows_the_demo_logins_and_logs_to_the_log_file(tmp_path: Path) -> None:
+    # The window exactly as `desk` runs it, in a fresh interpreter with empty user directories:
+    # the embedded database is created, the demo logins appear, and the log file (opened after
+    # the window is shown) holds the whole start, in order.
+    env = dict(os.environ)
+    env.pop("DESK_DATABASE_URL", None)
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        env[name] = str(tmp_path / name.lower())
+    run = subprocess.run(
+        [sys.executable, "-c", _RUN_THE_WINDOW],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "style: fusion" in run.stdout
+    assert "officer / demo" in run.stdout
+    assert (tmp_path / "xdg_data_home" / "Desk" / "desk.sqlite3").exists()
+    log = (tmp_path / "xdg_state_home" / "Desk" / "log" / "desk.log").read_text("utf-8")
+    starting = log.index("Desk starting (database from default)")
+    opened = log.index("Opened sqlite database")
+    stopped = log.index("Desk stopped with status 0")
+    assert starting < opened < stopped
+
+
+def test_what_is_logged_before_the_log_file_opens_is_written_first_in_order(
+    tmp_path: Path,
+) -> None:
+    logger = logging.getLogger("desk.test.log_file")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    handler = LogFile(tmp_path / "logs" / "desk.log")
+    logger.addHandler(handler)
+    try:
+        logger.info("held one")
+        logger.warning("held two")
+        assert not handler.is_open and not handler.path.exists()
+        handler.open()
+        logger.info("straight to the file")
+        handler.flush()
+        lines = handler.path.read_text("utf-8").splitlines()
+        assert [line.split(": ", 1)[1] for line in lines] == [
+            "held one",
+            "held two",
+            "straight to the file",
+        ]
+        assert "WARNING" in lines[1]
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
 
 
 def test_choosing_another_database_from_the_login_dialog_reopens_behind_the_same_dialog(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from desk.config import (
@@ -72,3 +73,43 @@ def test_passwords_go_to_the_keyring_and_can_be_forgotten() -> None:
     assert recall_password(url, "bob") is None
     forget_password(url, "ana")
     assert recall_password(url, "ana") is None
+
+
+def test_a_settings_file_that_is_not_utf8_falls_back_to_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_bytes(b'{"last_username": "\xff"}')
+    assert Settings.load(path) == Settings()
+
+
+def test_every_setting_survives_a_save_and_load(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    settings = Settings(
+        database_url="sqlite:////somewhere/desk.sqlite3",
+        server=ServerSettings("db.example.org", 6543, "city", "ana", "require"),
+        remember_password=True,
+        last_username="ana",
+        extra={"window": [1, 2]},
+    )
+    settings.save(path)
+    assert Settings.load(path) == settings
+    assert list(json.loads(path.read_text())) == [
+        "database_url",
+        "server",
+        "shared_workstation",
+        "remember_password",
+        "last_username",
+        "extra",
+    ]
+
+
+def test_settings_compare_by_value_and_never_share_their_extras() -> None:
+    first, second = Settings(), Settings()
+    assert first == second and first is not second
+    first.extra["x"] = 1
+    assert second.extra == {} and first != second
+    assert ServerSettings(host="a") != ServerSettings(host="b")
+    assert ServerSettings() != Settings()
+    assert repr(ServerSettings(username="ana")) == (
+        "ServerSettings(host='localhost', port=5432, database='desk', username='ana', "
+        "sslmode='prefer')"
+    )
