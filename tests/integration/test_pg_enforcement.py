@@ -451,3 +451,17 @@ def test_decisions_record_the_servers_time(owner: Any, login: Any) -> None:
     ).fetchone()
     assert requested_at.year >= 2026 and decided_at.year >= 2026
     assert abs(decided_at - dt.datetime.now(dt.UTC)) < dt.timedelta(hours=1)
+
+
+def test_a_staff_search_can_use_the_text_index_under_row_level_security(login: Any) -> None:
+    """The policy must not stop the search from using its index (a full scan of a million
+    cases otherwise); a plan, not a time, is what this checks."""
+    officer = login("officer")
+    officer.execute("SET enable_seqscan = off")
+    plan = "\n".join(
+        row[0]
+        for row in officer.execute(
+            "EXPLAIN SELECT id FROM cases WHERE search_vector @@ to_tsquery('simple', 'bill:*')"
+        )
+    )
+    assert "ix_cases_search_vector" in plan, plan
