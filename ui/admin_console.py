@@ -1,10 +1,11 @@
-"""The admin console: staff accounts, roles and permissions, authority limits, the audit trail and
-the organisation's settings, each on a tab shown only to someone whose role has its permission.
+"""The admin console: staff accounts, roles and permissions, authority limits (with the kinds of
+request), the audit trail, the organisation's settings, its service centres, specialist teams and
+case categories, each on a tab shown only to someone whose role has its permission.
 
 A separate window over the same ``Operations`` as the main window: every read and write runs on
 the worker thread, and the console reloads itself whenever anything is saved (``ops.changed``),
 re-reading the person's permissions too, so a tab appears or goes as their role changes.
-Keyboard: Alt+1…5 switch tabs, Ctrl+F goes to the tab's filter, F5 reloads, Ctrl+W closes.
+Keyboard: Alt+1…8 switch tabs, Ctrl+F goes to the tab's filter, F5 reloads, Ctrl+W closes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 from desk.domain.authority import PERMISSION_LABELS, Permission
 from ui.admin_audit import AuditTab
 from ui.admin_limits import LimitsTab
+from ui.admin_organisation import CategoriesTab, CentresTab, TeamsTab
 from ui.admin_roles import RolesTab
 from ui.admin_settings import SettingsTab
 from ui.admin_staff import StaffTab
@@ -49,6 +51,9 @@ _TABS = (
     _TabSpec("limits", "&3 Authority limits", (Permission.MANAGE_LIMITS,)),
     _TabSpec("audit", "&4 Audit trail", (Permission.VIEW_AUDIT,)),
     _TabSpec("settings", "&5 Settings", (Permission.MANAGE_ORGANISATION, Permission.MANAGE_LIMITS)),
+    _TabSpec("centres", "&6 Centres", (Permission.MANAGE_ORGANISATION,)),
+    _TabSpec("teams", "&7 Teams", (Permission.MANAGE_ORGANISATION,)),
+    _TabSpec("categories", "&8 Categories", (Permission.MANAGE_ORGANISATION,)),
 )
 CONSOLE_PERMISSIONS = (
     Permission.MANAGE_STAFF,
@@ -165,8 +170,23 @@ class AdminConsole(QMainWindow):
         ).format(role=session.role_name, needed=needed)
 
     def _build(self, key: str, held: set[str]) -> QWidget:
-        tab: StaffTab | RolesTab | LimitsTab | AuditTab | SettingsTab
-        if key == "staff":
+        tab: (
+            StaffTab
+            | RolesTab
+            | LimitsTab
+            | AuditTab
+            | SettingsTab
+            | CentresTab
+            | TeamsTab
+            | CategoriesTab
+        )
+        if key == "centres":
+            tab = CentresTab(self.ops)
+        elif key == "teams":
+            tab = TeamsTab(self.ops)
+        elif key == "categories":
+            tab = CategoriesTab(self.ops)
+        elif key == "staff":
             tab = StaffTab(self.ops)
         elif key == "roles":
             tab = RolesTab(self.ops)
@@ -182,7 +202,8 @@ class AdminConsole(QMainWindow):
         return tab
 
     def tab(self, key: str) -> Any:
-        """The tab's widget (StaffTab, RolesTab, LimitsTab, AuditTab, SettingsTab) or None."""
+        """The tab's widget (StaffTab, RolesTab, LimitsTab, AuditTab, SettingsTab, CentresTab,
+        TeamsTab, CategoriesTab) or None."""
         return self.tabs_by_key.get(key)
 
     def tab_visible(self, key: str) -> bool:

@@ -4,6 +4,10 @@ may grant on its own, in the organisation's currency.
 A cell is saved when its edit is committed (Enter, or moving away). The admin service validates
 the amount; a refusal keeps what was typed in the cell, marks it and says why under the table;
 warnings (a limit above the next role up) are shown as warnings, the limit being saved.
+
+Under the matrix, the kinds of request: an admin adds one (it becomes a new column, every limit 0
+until set) or takes one out of use (its column goes; one with requests waiting for a decision
+stays until they are decided).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
+    QComboBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -35,8 +41,10 @@ from PySide6.QtWidgets import (
 )
 
 from desk.domain.money import Currency, to_major_text
-from desk.services.admin import LimitsMatrix
-from ui.admin_common import MessageLine, error_text, tr
+from desk.services.admin import GRANT_PERMISSIONS, LimitsMatrix, RequestKindInfo
+from ui.admin_common import MessageLine, button, error_text, retitle, tr
+from ui.admin_organisation import FieldDialog, RowsModel, state_text
+from ui.admin_roles import permission_label
 
 if TYPE_CHECKING:
     from ui.operations import Operations
@@ -184,6 +192,19 @@ class LimitsModel(QAbstractTableModel):
         return True
 
 
+KIND_COLUMNS = ("Code", "Kind of request", "Granted on the spot with", "Waiting", "State")
+
+
+def _kind_cells(info: RequestKindInfo) -> tuple[str, ...]:
+    return (
+        info.code,
+        info.label,
+        permission_label(info.grant_permission),
+        str(info.pending),
+        state_text(info.active),
+    )
+
+
 class _AmountDelegate(QStyledItemDelegate):
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: _Index) -> QWidget:
         editor = QLineEdit(parent)
@@ -227,13 +248,64 @@ class LimitsTab(QWidget):
         caption.setBuddy(self.table)
         self.message = MessageLine("limitsMessage")
         self.warnings = MessageLine("limitsWarning")
+
+        self.dialog: AddKindDialog | None = None
+        self.kinds = RowsModel(KIND_COLUMNS, _kind_cells, self)
+        self.kinds_table = QTableView()
+        self.kinds_table.setObjectName("kindsTable")
+        self.kinds_table.setAccessibleName(self.tr("Kinds of request"))
+        self.kinds_table.setModel(self.kinds)
+        self.kinds_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.kinds_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.kinds_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.kinds_table.setTabKeyNavigation(False)
+        self.kinds_table.verticalHeader().hide()
+        self.kinds_table.horizontalHeader().setStretchLastSection(True)
+        self.kinds_table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.kinds_table.selectionModel().currentRowChanged.connect(
+            lambda *_: self._update_kind_buttons()
+        )
+        kinds_caption = QLabel(self.tr("&Kinds of request:"))
+        kinds_caption.setBuddy(self.kinds_table)
+        kinds_hint = QLabel(
+            self.tr(
+                "A new kind becomes a column of the limits above, every role's limit 0 until you "
+                "set it. A disabled kind is no longer offered; one with requests waiting for a "
+                "decision stays in use until they are decided."
+            )
+        )
+        kinds_hint.setWordWrap(True)
+        kinds_hint.setProperty("role", "hint")
+        self.add_kind_button = button(
+            self.tr("&Add a kind of request…"), "kindAddButton", self.tr("Add a kind of request")
+        )
+        self.kind_active_button = button(
+            self.tr("&Disable"), "kindActiveButton", self.tr("Disable")
+        )
+        self.add_kind_button.clicked.connect(self.add_kind)
+        self.kind_active_button.clicked.connect(self.toggle_kind)
+        self.kinds_message = MessageLine("kindsMessage")
+        kind_actions = QHBoxLayout()
+        kind_actions.addWidget(self.add_kind_button)
+        kind_actions.addWidget(self.kind_active_button)
+        kind_actions.addStretch(1)
+        self._select_kind_after_load = ""
+
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
         layout.addWidget(caption)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table, 3)
         layout.addWidget(self.warnings)
         layout.addWidget(self.message)
+        layout.addWidget(kinds_caption)
+        layout.addWidget(kinds_hint)
+        layout.addWidget(self.kinds_table, 2)
+        layout.addWidget(self.kinds_message)
+        layout.addLayout(kind_actions)
         self._describe()
+        self._update_kind_buttons()
 
     def _describe(self) -> None:
         code = self.model.matrix.currency_code if self.model.matrix else ""
@@ -254,16 +326,20 @@ class LimitsTab(QWidget):
         self.loading = True
         self.loadingChanged.emit(True)
         self.ops.query(
-            lambda d: d.admin.limits(),
+            lambda d: (d.admin.limits(), d.admin.request_kinds()),
             on_success=self._loaded,
             on_error=self._load_failed,
             owner=self,
             label=self.tr("Loading authority limits…"),
         )
 
-    def _loaded(self, matrix: LimitsMatrix) -> None:
+    def _loaded(self, data: tuple[LimitsMatrix, list[RequestKindInfo]]) -> None:
+        matrix, kinds = data
         current = self.table.currentIndex()
         row, column = (current.row(), current.column()) if current.isValid() else (0, 0)
+        if self._select_kind_after_load in {code for code, _ in matrix.kinds}:
+            column = [code for code, _ in matrix.kinds].index(self._select_kind_after_load)
+        self._show_kinds(kinds)
         self.model.set_matrix(matrix)
         if self.model.rowCount() and self.model.columnCount():
             self.table.setCurrentIndex(
@@ -338,3 +414,139 @@ class LimitsTab(QWidget):
         if index.isValid():
             self.table.setCurrentIndex(index)
         self.settled.emit()
+
+    # --- kinds of request --------------------------------------------------------------------
+
+    def _show_kinds(self, kinds: list[RequestKindInfo]) -> None:
+        current = self.selected_kind()
+        keep = self._select_kind_after_load or (current.code if current is not None else "")
+        self._select_kind_after_load = ""
+        self.kinds.set_rows(kinds)
+        codes = [k.code for k in kinds]
+        if keep in codes:
+            self.kinds_table.setCurrentIndex(self.kinds.index(codes.index(keep), 0))
+        elif kinds:
+            self.kinds_table.setCurrentIndex(self.kinds.index(0, 0))
+        self._update_kind_buttons()
+
+    def selected_kind(self) -> RequestKindInfo | None:
+        index = self.kinds_table.currentIndex()
+        return self.kinds.rows[index.row()] if index.isValid() else None
+
+    def select_kind(self, code: str) -> None:
+        for row, kind in enumerate(self.kinds.rows):
+            if kind.code == code:
+                self.kinds_table.setCurrentIndex(self.kinds.index(row, 0))
+                return
+
+    def _update_kind_buttons(self) -> None:
+        kind = self.selected_kind()
+        self.kind_active_button.setEnabled(kind is not None)
+        retitle(
+            self.kind_active_button,
+            self.tr("&Enable") if kind is not None and not kind.active else self.tr("&Disable"),
+        )
+
+    def add_kind(self) -> None:
+        dialog = AddKindDialog(self.ops, parent=self.window())
+        dialog.added.connect(self._kind_added)
+        dialog.finished.connect(lambda _result: self.kinds_table.setFocus())
+        self.dialog = dialog
+        dialog.open()
+        dialog.activateWindow()
+
+    def _kind_added(self, kind: RequestKindInfo) -> None:
+        self.kinds_message.info(
+            self.tr(
+                "{label} was added as a new column of the limits; every role's limit for it is "
+                "0 until you set it."
+            ).format(label=kind.label)
+        )
+        self._select_kind_after_load = kind.code  # the reload after the write shows it
+
+    def toggle_kind(self) -> None:
+        kind = self.selected_kind()
+        if kind is None:
+            return
+        code, enable = kind.code, not kind.active
+        self.kind_active_button.setEnabled(False)
+        self.kinds_message.clear_message()
+        self.ops.write(
+            lambda d: d.admin.set_request_kind_active(code, enable),
+            on_success=self._kind_active_changed,
+            on_error=self._kind_refused,
+            owner=self,
+            label=self.tr("Changing the kind of request…"),
+        )
+
+    def _kind_active_changed(self, kind: RequestKindInfo) -> None:
+        if kind.active:
+            text = self.tr("{label} is in use again, with the limits it had.")
+        else:
+            text = self.tr(
+                "{label} is no longer offered and its column is hidden; Enable undoes it."
+            )
+        self.kinds_message.info(text.format(label=kind.label))
+        self._update_kind_buttons()
+
+    def _kind_refused(self, exc: BaseException) -> None:
+        self.kinds_message.error(error_text(exc))
+        self._update_kind_buttons()
+
+
+class AddKindDialog(FieldDialog):
+    """A new kind of request: its code, its label, and which permission grants it on the spot."""
+
+    added = Signal(object)  # RequestKindInfo
+
+    def __init__(self, ops: Operations, parent: QWidget | None = None) -> None:
+        super().__init__(ops, parent)
+        self.setObjectName("addKindDialog")
+        self.setWindowTitle(self.tr("Add a kind of request"))
+        self.setMinimumWidth(520)
+        self.code = QLineEdit()
+        self.code.setObjectName("kindCode")
+        self.code.setAccessibleName(self.tr("Code"))
+        self.code.setPlaceholderText(self.tr("lower-case letters, digits and _, e.g. late_fee"))
+        self.label = QLineEdit()
+        self.label.setObjectName("kindLabel")
+        self.label.setAccessibleName(self.tr("Label"))
+        self.label.setPlaceholderText(self.tr("as staff read it, e.g. Late fee refund"))
+        self.permission = QComboBox()
+        self.permission.setObjectName("kindPermission")
+        self.permission.setAccessibleName(self.tr("Granted on the spot with"))
+        for permission in GRANT_PERMISSIONS:
+            self.permission.addItem(permission_label(permission), permission)
+        hint = QLabel(
+            self.tr(
+                "Staff whose role has this permission grant it at the counter within their "
+                "limit; above it, the request goes to someone whose limit covers it."
+            )
+        )
+        hint.setWordWrap(True)
+        hint.setProperty("role", "hint")
+        self.add_field("code", self.tr("&Code:"), self.code)
+        self.add_field("label", self.tr("&Label:"), self.label)
+        self.add_field("grant_permission", self.tr("&Granted with:"), self.permission, hint)
+        self.finish_layout(self.tr("&Add"), "addKindButton")
+        self.code.setFocus()
+
+    def submit(self) -> None:
+        if self.busy:
+            return
+        self.clear_errors()
+        code, label = self.code.text(), self.label.text()
+        permission = str(self.permission.currentData() or "")
+        self.set_busy(True)
+        self.ops.write(
+            lambda d: d.admin.add_request_kind(code, label, permission),
+            on_success=self._added,
+            on_error=self.failed,
+            owner=self,
+            label=self.tr("Adding the kind of request…"),
+        )
+
+    def _added(self, kind: RequestKindInfo) -> None:
+        self.set_busy(False)
+        self.added.emit(kind)
+        self.accept()

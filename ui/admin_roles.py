@@ -582,13 +582,13 @@ class NewRoleDialog(QDialog):
         )
         self.create_button.setObjectName("newRoleCreateButton")
         self.create_button.setAccessibleName(plain(self.tr("&Create")))
-        self.create_button.setDefault(True)
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        self.create_button.setDefault(True)  # once in the dialog, or Cancel becomes the default
         self.name.setFocus()
 
     def submit(self) -> None:

@@ -412,13 +412,15 @@ class _FieldDialog(QDialog):
         self.accept_button = buttons.addButton(accept_text, QDialogButtonBox.ButtonRole.AcceptRole)
         self.accept_button.setObjectName(accept_name)
         self.accept_button.setAccessibleName(plain(accept_text))
-        self.accept_button.setDefault(True)
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.general)
         layout.addWidget(buttons)
+        # Only once the box is in the dialog: set earlier, Qt makes Cancel the default instead
+        # and Enter in a field would throw away what was typed.
+        self.accept_button.setDefault(True)
         return self.accept_button
 
     def clear_errors(self) -> None:

@@ -9,11 +9,12 @@ roles are made through its SECURITY DEFINER functions (schema revision 0006).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import ColumnElement, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -23,7 +24,12 @@ from desk.adapters.unit_of_work import UnitOfWork
 from desk.domain.authority import ALL_PERMISSIONS, Permission
 from desk.domain.money import AmountError, parse_amount
 from desk.domain.passwords import password_problems, username_problem
-from desk.domain.validation import ValidationError, normalise_text
+from desk.domain.validation import (
+    EMAIL_PATTERN,
+    PHONE_PATTERN,
+    ValidationError,
+    normalise_text,
+)
 from desk.services import audit, org_settings
 from desk.services.dto import StaffSession
 from desk.services.errors import ConflictError, DeskError, NotFound, PermissionRefused
@@ -103,6 +109,69 @@ class OrganisationSettings:
     grant_window_days: int
 
 
+@dataclass(frozen=True)
+class CentreDetails:
+    """What an admin types about a service centre."""
+
+    code: str
+    name: str
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    opening_hours: str = ""
+
+
+@dataclass(frozen=True)
+class CentreInfo:
+    id: int
+    code: str
+    name: str
+    address: str
+    phone: str
+    email: str
+    opening_hours: str
+    active: bool
+    active_staff: int  # active staff members whose centre this is
+
+    @property
+    def details(self) -> CentreDetails:
+        return CentreDetails(
+            self.code, self.name, self.address, self.phone, self.email, self.opening_hours
+        )
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    """A specialist team: cases are referred to the active ones."""
+
+    id: int
+    name: str
+    email: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    """A case category; one with a ``parent_id`` is a subcategory of it."""
+
+    id: int
+    name: str
+    parent_id: int | None
+    position: int  # where it stands among its siblings (0: first)
+    active: bool
+    subcategories: tuple[CategoryInfo, ...] = ()
+
+
+@dataclass(frozen=True)
+class RequestKindInfo:
+    id: int
+    code: str
+    label: str
+    grant_permission: str  # grant_waivers or grant_claims: who may grant it on the spot
+    active: bool
+    pending: int  # requests of this kind waiting for a decision
+
+
 # How far back a customer's grants count toward a limit (the database reads the same key).
 GRANT_WINDOW_DAYS = org_settings.WholeNumberSetting(
     key="grant_window_days",
@@ -116,6 +185,16 @@ GRANT_WINDOW_DAYS = org_settings.WholeNumberSetting(
 # The audit actions that change a staff account or a role (not logins, which touch no record).
 _STAFF_CHANGES = ("staff_added", "staff_changed", "staff_enabled", "staff_disabled")
 _ROLE_CHANGES = ("role_added", "permissions_changed")
+_CENTRE_CHANGES = ("centre_added", "centre_changed", "centre_enabled", "centre_disabled")
+_TEAM_CHANGES = ("team_added", "team_changed", "team_enabled", "team_disabled")
+_CATEGORY_CHANGES = ("category_added", "category_renamed", "category_enabled", "category_disabled")
+
+# A centre's code: what operators type (``desk staff add --centre NTH``).
+CENTRE_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
+# A kind of request's code: a stable name for the command line and the limits.
+KIND_CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,29}$")
+# The permissions that may let a person grant a kind of request on the spot (within their limit).
+GRANT_PERMISSIONS = (Permission.GRANT_WAIVERS.value, Permission.GRANT_CLAIMS.value)
 
 
 class AdminService:
@@ -506,6 +585,460 @@ class AdminService:
             uow.commit()
             return warnings
 
+    # --- service centres ----------------------------------------------------------------------
+
+    def service_centres(self) -> list[CentreInfo]:
+        """Every centre, in use or not, by name, with how many active staff it holds."""
+        with self._uow(read_only=True) as uow:
+            staffed = self._active_staff_by_centre(uow)
+            rows = uow.session.scalars(
+                select(orm.ServiceCentre).order_by(orm.ServiceCentre.name, orm.ServiceCentre.code)
+            ).all()
+            return [_centre_info(row, staffed.get(row.id, 0)) for row in rows]
+
+    def add_centre(self, details: CentreDetails) -> CentreInfo:
+        values = _centre_values(details)
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ORGANISATION)
+            self._refuse_taken_centre(uow, values, None)
+            row = orm.ServiceCentre(active=True, **values)
+            uow.session.add(row)
+            self._flush(uow)
+            self._audit(uow, "centre_added", "service_centre", row.id, values)
+            uow.commit()
+            return self._centre_info_of(uow, row)
+
+    def update_centre(
+        self, code: str, details: CentreDetails, *, expected: CentreDetails
+    ) -> CentreInfo:
+        """Change a centre from the copy the admin saw (``expected``); refused, saying who, when
+        another admin changed it meanwhile."""
+        values = _centre_values(details)
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ORGANISATION)
+            row = self._centre(uow, code, lock=True)
+            if _details_of(row) != expected:
+                who, when = self._last_change(uow, "service_centre", row.id, _CENTRE_CHANGES)
+                raise ConflictError(
+                    f"Someone else changed the centre {row.name} since you opened it; "
+                    "look again before changing it.",
+                    changed_by=who,
+                    changed_at=when,
+                )
+            self._refuse_taken_centre(uow, values, row.id)
+            changes = {
+                key: {"from": getattr(row, key), "to": value}
+                for key, value in values.items()
+                if getattr(row, key) != value
+            }
+            if changes:
+                for key, value in values.items():
+                    setattr(row, key, value)
+                self._flush(uow)
+                self._audit(uow, "centre_changed", "service_centre", row.id, changes)
+                uow.commit()
+            return self._centre_info_of(uow, row)
+
+    def set_centre_active(self, code: str, active: bool) -> CentreInfo:
+        """Take a centre out of use (no new staff or cases there) or back; a centre where active
+        staff still work stays in use until they are moved."""
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ORGANISATION)
+            row = self._centre(uow, code, lock=True)
+            if not active:
+                staffed = self._active_staff_by_centre(uow).get(row.id, 0)
+                if staffed:
+                    staff = _count(staffed, "active staff member")
+                    raise AdminInputError(
+                        f"{row.name} is still the centre of {staff}; move them to another "
+                        "centre (or disable their accounts) first.",
+                        field="active",
+                    )
+            if row.active != active:
+                row.active = active
+                self._flush(uow)
+                action = "centre_enabled" if active else "centre_disabled"
+                self._audit(uow, action, "service_centre", row.id, {"code": row.code})
+                uow.commit()
+            return self._centre_info_of(uow, row)
+
+    def _active_staff_by_centre(self, uow: UnitOfWork) -> dict[int, int]:
+        return {
+            centre_id: count
+            for centre_id, count in uow.session.execute(
+                select(orm.Staff.centre_id, func.count())
+                .where(orm.Staff.active)
+                .group_by(orm.Staff.centre_id)
+            ).all()
+        }
+
+    def _centre_info_of(self, uow: UnitOfWork, row: orm.ServiceCentre) -> CentreInfo:
+        return _centre_info(row, self._active_staff_by_centre(uow).get(row.id, 0))
+
+    def _refuse_taken_centre(
+        self, uow: UnitOfWork, values: Mapping[str, str], own_id: int | None
+    ) -> None:
+        for key, what in (("code", "code"), ("name", "name")):
+            taken = uow.session.scalar(
+                select(orm.ServiceCentre.name).where(
+                    func.lower(getattr(orm.ServiceCentre, key)) == values[key].lower(),
+                    orm.ServiceCentre.id != (own_id or 0),
+                )
+            )
+            if taken is not None:
+                raise AdminInputError(
+                    f"The centre {taken} already has the {what} {values[key]!r}.", field=key
+                )
+
+    # --- specialist teams ---------------------------------------------------------------------
+
+    def teams(self) -> list[TeamInfo]:
+        """Every specialist team, in use or not, by name (cases are referred to those in use)."""
+        with self._uow(read_only=True) as uow:
+            return [
+                _team_info(row)
+                for row in uow.session.scalars(
+                    select(orm.SpecialistTeam).order_by(orm.SpecialistTeam.name)
+                )
+            ]
+
+    def add_team(self, name: str, email: str = "") -> TeamInfo:
+        values = _team_values(name, email)
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ORGANISATION)
+            self._refuse_taken_team(uow, values["name"], None)
+            row = orm.SpecialistTeam(active=True, **values)
+            uow.session.add(row)
+            self._flush(uow)
+            self._audit(uow, "team_added", "specialist_team", row.id, values)
+            uow.commit()
+            return _team_info(row)
+
+    def update_team(self, team_id: int, *, name: str, email: str, expected: TeamInfo) -> TeamInfo:
+        """Rename a team (or change its e-mail) from the copy the admin saw."""
+        values = _team_values(name, email)
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ORGANISATION)
+            row = self._team(uow, team_id)
+            if (row.name, row.email) != (expected.name, expected.email):
+                who, when = self._last_change(uow, "specialist_team", row.id, _TEAM_CHANGES)
+                raise ConflictError(
+                    f"Someone else changed the team {row.name} since you opened it; "
+                    "look again before changing it.",
+                    changed_by=who,
+                    changed_at=when,
+                )
+            self._refuse_taken_team(uow, values["name"], row.id)
+            changes = {
+                key: {"from": getattr(row, key), "to": value}
+                for key, value in values.items()
+                if getattr(row, key) != value
+            }
+            if changes:
+                row.name, row.email = values["name"], values["email"]
+                self._flush(uow)
+                self._audit(uow, "team_changed", "specialist_team", row.id, changes)
+                uow.commit()
+            return _team_info(row)
+
+    def set_team_active(self, team_id: int, active: bool) -> TeamInfo:
+        """A team out of use takes no new referrals; the cases it holds stay with it."""
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ORGANISATION)
+            row = self._team(uow, team_id)
+            if row.active != active:
+                row.active = active
+                self._flush(uow)
+                action = "team_enabled" if active else "team_disabled"
+                self._audit(uow, action, "specialist_team", row.id, {"name": row.name})
+                uow.commit()
+            return _team_info(row)
+
+    def _team(self, uow: UnitOfWork, team_id: int) -> orm.SpecialistTeam:
+        row = uow.session.get(orm.SpecialistTeam, team_id, with_for_update=True)
+        if row is None:
+            raise AdminInputError(f"There is no specialist team number {team_id}.", field="team")
+        return row
+
+    def _refuse_taken_team(self, uow: UnitOfWork, name: str, own_id: int | None) -> None:
+        taken = uow.session.scalar(
+            select(orm.SpecialistTeam).where(
+                func.lower(orm.SpecialistTeam.name) == name.lower(),
+                orm.SpecialistTeam.id != (own_id or 0),
+            )
+        )
+        if taken is not None:
+            raise AdminInputError(
+                f"There is already a team called {taken.name!r}"
+                + ("." if taken.active else " (not in use: enable it instead)."),
+                field="name",
+            )
+
+    # --- case categories ----------------------------------------------------------------------
+
+    def category_tree(self) -> list[CategoryInfo]:
+        """The main categories in their order, each with its subcategories in theirs."""
+        with self._uow(read_only=True) as uow:
+            return _tree(uow.session.scalars(select(orm.Category)).all())
+
+    def add_category(self, name: str, *, parent_id: int | None = None) -> CategoryInfo:
+        """A main category (no ``parent_id``) or a subcategory of one; it goes last."""
+        name = _checked_text(name, field="name", label="The name", maximum=100, required=True)
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ORGANISATION)
+            if parent_id is not None:
+                parent = self._category(uow, parent_id, field="parent")
+                if parent.parent_id is not None:
+                    raise AdminInputError(
+                        "A subcategory goes under a main category, not under another subcategory.",
+                        field="parent",
+                    )
+                if not parent.active:
+                    raise AdminInputError(
+                        f"{parent.name} is not in use; enable it first.", field="parent"
+                    )
+            self._refuse_taken_category(uow, name, parent_id, None)
+            last = uow.session.scalar(
+                select(func.max(orm.Category.sort_order)).where(_siblings_of(parent_id))
+            )
+            row = orm.Category(
+                name=name,
+                parent_id=parent_id,
+                active=True,
+                sort_order=0 if last is None else last + 1,
+            )
+            uow.session.add(row)
+            self._flush(uow)
+            self._audit(
+                uow, "category_added", "category", row.id, {"name": name, "parent": parent_id}
+            )
+            uow.commit()
+            return self._category_info(uow, row.id)
+
+    def rename_category(self, category_id: int, name: str, *, expected_name: str) -> CategoryInfo:
+        name = _checked_text(name, field="name", label="The name", maximum=100, required=True)
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ORGANISATION)
+            row = self._category(uow, category_id)
+            if row.name != expected_name:
+                who, when = self._last_change(uow, "category", row.id, _CATEGORY_CHANGES)
+                raise ConflictError(
+                    f"Someone else renamed {expected_name} to {row.name} since you opened it; "
+                    "look again before changing it.",
+                    changed_by=who,
+                    changed_at=when,
+                )
+            if name != row.name:
+                self._refuse_taken_category(uow, name, row.parent_id, row.id)
+                before, row.name = row.name, name
+                self._flush(uow)
+                self._audit(
+                    uow, "category_renamed", "category", row.id, {"from": before, "to": name}
+                )
+                uow.commit()
+            return self._category_info(uow, row.id)
+
+    def move_category(self, category_id: int, steps: int) -> CategoryInfo:
+        """Move a category up (negative ``steps``) or down among its siblings; the case form
+        lists them in this order."""
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ORGANISATION)
+            row = self._category(uow, category_id)
+            siblings = list(
+                uow.session.scalars(
+                    select(orm.Category)
+                    .where(_siblings_of(row.parent_id))
+                    .order_by(orm.Category.sort_order, orm.Category.name, orm.Category.id)
+                    .with_for_update()
+                )
+            )
+            before = siblings.index(row)
+            after = before + steps
+            if steps == 0 or not 0 <= after < len(siblings):
+                where = "first" if after < before else "last"
+                raise AdminInputError(f"{row.name} is already {where}.", field="position")
+            siblings.insert(after, siblings.pop(before))
+            for position, sibling in enumerate(siblings):
+                if sibling.sort_order != position:
+                    sibling.sort_order = position
+            self._flush(uow)
+            self._audit(
+                uow,
+                "category_moved",
+                "category",
+                row.id,
+                {"name": row.name, "from": before, "to": after},
+            )
+            uow.commit()
+            return self._category_info(uow, row.id)
+
+    def set_category_active(self, category_id: int, active: bool) -> CategoryInfo:
+        """A category out of use is no longer offered for new cases (nor are its subcategories);
+        cases already filed under it keep it."""
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_ORGANISATION)
+            row = self._category(uow, category_id)
+            if active and row.parent_id is not None:
+                parent = self._category(uow, row.parent_id)
+                if not parent.active:
+                    raise AdminInputError(
+                        f"{row.name} belongs to {parent.name}, which is not in use; "
+                        "enable that first.",
+                        field="active",
+                    )
+            if row.active != active:
+                row.active = active
+                self._flush(uow)
+                action = "category_enabled" if active else "category_disabled"
+                self._audit(uow, action, "category", row.id, {"name": row.name})
+                uow.commit()
+            return self._category_info(uow, row.id)
+
+    def _category(
+        self, uow: UnitOfWork, category_id: int, *, field: str = "category"
+    ) -> orm.Category:
+        row = uow.session.get(orm.Category, category_id, with_for_update=True)
+        if row is None:
+            raise AdminInputError(f"There is no category number {category_id}.", field=field)
+        return row
+
+    def _category_info(self, uow: UnitOfWork, category_id: int) -> CategoryInfo:
+        for main in _tree(uow.session.scalars(select(orm.Category)).all()):
+            for info in (main, *main.subcategories):
+                if info.id == category_id:
+                    return info
+        raise NotFound(f"There is no category number {category_id}.")
+
+    def _refuse_taken_category(
+        self, uow: UnitOfWork, name: str, parent_id: int | None, own_id: int | None
+    ) -> None:
+        taken = uow.session.scalar(
+            select(orm.Category).where(
+                _siblings_of(parent_id),
+                func.lower(orm.Category.name) == name.lower(),
+                orm.Category.id != (own_id or 0),
+            )
+        )
+        if taken is not None:
+            where = "subcategory of this category" if parent_id is not None else "category"
+            raise AdminInputError(
+                f"There is already a {where} called {taken.name!r}"
+                + ("." if taken.active else " (not in use: enable it instead)."),
+                field="name",
+            )
+
+    # --- kinds of request ---------------------------------------------------------------------
+
+    def request_kinds(self) -> list[RequestKindInfo]:
+        """Every kind of request, in use or not, in the order they were added."""
+        with self._uow(read_only=True) as uow:
+            pending = {
+                kind_id: count
+                for kind_id, count in uow.session.execute(
+                    select(orm.ApprovalRequest.kind_id, func.count())
+                    .where(orm.ApprovalRequest.status == "pending")
+                    .group_by(orm.ApprovalRequest.kind_id)
+                ).all()
+            }
+            return [
+                _kind_info(row, pending.get(row.id, 0))
+                for row in uow.session.scalars(select(orm.RequestKind).order_by(orm.RequestKind.id))
+            ]
+
+    def add_request_kind(self, code: str, label: str, grant_permission: str) -> RequestKindInfo:
+        """A new kind of request (a new column of the limits matrix, every limit 0 until set)."""
+        code = code.strip()
+        if not code:
+            raise AdminInputError("Enter a code for the kind of request.", field="code")
+        if not KIND_CODE_PATTERN.match(code):
+            raise AdminInputError(
+                "A code has 2 to 30 lower-case letters, digits or underscores and starts with a "
+                "letter, for example late_fee.",
+                field="code",
+            )
+        label = _checked_text(label, field="label", label="The label", maximum=100, required=True)
+        permission = grant_permission.strip().lower()
+        if permission not in GRANT_PERMISSIONS:
+            raise AdminInputError(
+                f"Unknown permission {grant_permission!r}: a kind of request is granted on the "
+                f"spot with {' or '.join(GRANT_PERMISSIONS)}.",
+                field="grant_permission",
+            )
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_LIMITS)
+            for key, value in (("code", code), ("label", label)):
+                taken = uow.session.scalar(
+                    select(orm.RequestKind).where(
+                        func.lower(getattr(orm.RequestKind, key)) == value.lower()
+                    )
+                )
+                if taken is not None:
+                    raise AdminInputError(
+                        f"The kind of request {taken.label} ({taken.code}) already has this "
+                        f"{key}" + ("." if taken.active else " (not in use: enable it instead)."),
+                        field=key,
+                    )
+            row = orm.RequestKind(code=code, label=label, grant_permission=permission, active=True)
+            uow.session.add(row)
+            self._flush(uow)
+            self._audit(
+                uow,
+                "request_kind_added",
+                "request_kind",
+                row.id,
+                {"code": code, "label": label, "grant_permission": permission},
+            )
+            uow.commit()
+            return self._kind_info(uow, row)
+
+    def set_request_kind_active(self, code: str, active: bool) -> RequestKindInfo:
+        """A kind out of use is no longer offered (nor shown in the limits matrix); one with
+        requests still waiting for a decision stays in use until they are decided."""
+        with self._uow() as uow:
+            self._require(uow, Permission.MANAGE_LIMITS)
+            row = uow.session.scalar(
+                select(orm.RequestKind)
+                .where(orm.RequestKind.code == code.strip().lower())
+                .with_for_update()
+            )
+            if row is None:
+                known = ", ".join(uow.session.scalars(select(orm.RequestKind.code)))
+                raise AdminInputError(
+                    f"There is no kind of request called {code!r} (there are: {known}).",
+                    field="kind",
+                )
+            if not active:
+                pending = self._pending_requests(uow, row.id)
+                if pending:
+                    raise AdminInputError(
+                        f"{row.label} still has {_count(pending, 'request')} waiting for a "
+                        "decision; they must be decided or withdrawn first.",
+                        field="active",
+                    )
+            if row.active != active:
+                row.active = active
+                self._flush(uow)
+                action = "request_kind_enabled" if active else "request_kind_disabled"
+                self._audit(uow, action, "request_kind", row.id, {"code": row.code})
+                uow.commit()
+            return self._kind_info(uow, row)
+
+    def _pending_requests(self, uow: UnitOfWork, kind_id: int) -> int:
+        return int(
+            uow.session.scalar(
+                select(func.count())
+                .select_from(orm.ApprovalRequest)
+                .where(
+                    orm.ApprovalRequest.kind_id == kind_id,
+                    orm.ApprovalRequest.status == "pending",
+                )
+            )
+            or 0
+        )
+
+    def _kind_info(self, uow: UnitOfWork, row: orm.RequestKind) -> RequestKindInfo:
+        return _kind_info(row, self._pending_requests(uow, row.id))
+
     # --- organisation settings ----------------------------------------------------------------
 
     def centres(self) -> list[CentreChoice]:
@@ -683,12 +1216,11 @@ class AdminService:
             raise AdminInputError(f"There is no role {name!r} (there are: {known}).", field="role")
         return role
 
-    def _centre(self, uow: UnitOfWork, code: str) -> orm.ServiceCentre:
-        centre = uow.session.scalar(
-            select(orm.ServiceCentre).where(
-                func.lower(orm.ServiceCentre.code) == code.strip().lower()
-            )
+    def _centre(self, uow: UnitOfWork, code: str, *, lock: bool = False) -> orm.ServiceCentre:
+        statement = select(orm.ServiceCentre).where(
+            func.lower(orm.ServiceCentre.code) == code.strip().lower()
         )
+        centre = uow.session.scalar(statement.with_for_update() if lock else statement)
         if centre is None:
             raise AdminInputError(f"There is no service centre {code!r}.", field="centre")
         return centre
@@ -754,3 +1286,137 @@ def _hash(password: str) -> str:
     from desk.bootstrap import hash_password
 
     return hash_password(password)
+
+
+# --- checking what an admin typed about the organisation ---------------------------------------
+
+
+def _checked_text(
+    value: str, *, field: str, label: str, maximum: int, required: bool = False
+) -> str:
+    """``value`` normalised on one line (runs of spaces made one, so "Billing  team" does not
+    pass for a new name); refused when required and empty, or longer than the column."""
+    checked = " ".join(normalise_text(value).split())
+    if required and not checked:
+        raise AdminInputError(f"{label} cannot be empty.", field=field)
+    if len(checked) > maximum:
+        raise AdminInputError(
+            f"{label} is too long: at most {maximum} characters (this has {len(checked)}).",
+            field=field,
+        )
+    return checked
+
+
+def _checked_email(value: str) -> str:
+    email = _checked_text(value, field="email", label="The e-mail address", maximum=200)
+    if email and not EMAIL_PATTERN.match(email):
+        raise AdminInputError(
+            f"{email!r} is not an e-mail address (name@example.org).", field="email"
+        )
+    return email
+
+
+def _centre_values(details: CentreDetails) -> dict[str, str]:
+    code = details.code.strip().upper()
+    if not code:
+        raise AdminInputError("Enter the centre's code.", field="code")
+    if not CENTRE_CODE_PATTERN.match(code):
+        raise AdminInputError(
+            "A centre's code has 2 to 20 letters, digits or dashes, for example NTH.",
+            field="code",
+        )
+    phone = _checked_text(details.phone, field="phone", label="The phone number", maximum=40)
+    if phone and not PHONE_PATTERN.match(phone):
+        raise AdminInputError(
+            "A phone number has digits, spaces, brackets or dashes, and may start with +.",
+            field="phone",
+        )
+    return {
+        "code": code,
+        "name": _checked_text(
+            details.name, field="name", label="The centre's name", maximum=200, required=True
+        ),
+        "address": _checked_text(
+            details.address, field="address", label="The address", maximum=500
+        ),
+        "phone": phone,
+        "email": _checked_email(details.email),
+        "opening_hours": _checked_text(
+            details.opening_hours, field="opening_hours", label="The opening hours", maximum=200
+        ),
+    }
+
+
+def _details_of(row: orm.ServiceCentre) -> CentreDetails:
+    return CentreDetails(row.code, row.name, row.address, row.phone, row.email, row.opening_hours)
+
+
+def _centre_info(row: orm.ServiceCentre, active_staff: int) -> CentreInfo:
+    return CentreInfo(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        address=row.address,
+        phone=row.phone,
+        email=row.email,
+        opening_hours=row.opening_hours,
+        active=row.active,
+        active_staff=active_staff,
+    )
+
+
+def _team_values(name: str, email: str) -> dict[str, str]:
+    return {
+        "name": _checked_text(
+            name, field="name", label="The team's name", maximum=100, required=True
+        ),
+        "email": _checked_email(email),
+    }
+
+
+def _team_info(row: orm.SpecialistTeam) -> TeamInfo:
+    return TeamInfo(id=row.id, name=row.name, email=row.email, active=row.active)
+
+
+def _kind_info(row: orm.RequestKind, pending: int) -> RequestKindInfo:
+    return RequestKindInfo(
+        id=row.id,
+        code=row.code,
+        label=row.label,
+        grant_permission=row.grant_permission,
+        active=row.active,
+        pending=pending,
+    )
+
+
+def _siblings_of(parent_id: int | None) -> ColumnElement[bool]:
+    if parent_id is None:
+        return orm.Category.parent_id.is_(None)
+    return orm.Category.parent_id == parent_id
+
+
+def _tree(rows: Iterable[orm.Category]) -> list[CategoryInfo]:
+    """Plain values of the categories, main ones first, each with its subcategories, in the
+    order the case form shows them."""
+    by_parent: dict[int | None, list[orm.Category]] = {}
+    for row in rows:
+        by_parent.setdefault(row.parent_id, []).append(row)
+    for siblings in by_parent.values():
+        siblings.sort(key=lambda c: (c.sort_order, c.name, c.id))
+
+    def info(row: orm.Category, position: int) -> CategoryInfo:
+        children = by_parent.get(row.id, []) if row.parent_id is None else []
+        return CategoryInfo(
+            id=row.id,
+            name=row.name,
+            parent_id=row.parent_id,
+            position=position,
+            active=row.active,
+            subcategories=tuple(info(c, i) for i, c in enumerate(children)),
+        )
+
+    return [info(row, i) for i, row in enumerate(by_parent.get(None, []))]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

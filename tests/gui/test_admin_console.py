@@ -602,3 +602,21 @@ def test_every_control_has_a_name_for_tests_and_screen_readers(
     for dialog in (add, edit, password, new_role):
         dialog.reject()
     assert not missing, "\n".join(missing)
+
+
+def test_enter_in_a_field_submits_the_dialog_and_never_throws_away_what_was_typed(
+    qtbot: QtBot, open_console: Callable[[str], AdminConsole]
+) -> None:
+    console = open_console("admin")
+    tab = console.tab("staff")
+    tab.table.setFocus()
+    press(qtbot, console, Qt.Key.Key_A)
+    qtbot.waitUntil(lambda: tab.dialog is not None and tab.dialog.isVisible(), timeout=5_000)
+    dialog = tab.dialog
+    active(qtbot, dialog)
+    qtbot.keyClicks(dialog.username, "bad__name")
+    qtbot.keyClick(dialog.username, Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier)
+    qtbot.waitUntil(lambda: not console.ops.busy, timeout=10_000)
+    assert dialog.isVisible(), "Enter submitted (and the service refused), it did not cancel"
+    assert dialog.username.text() == "bad__name"
+    dialog.reject()

@@ -384,7 +384,10 @@ BEGIN
     RETURN NULL;
 END $$;
 """
-NOTIFYING = ("roles", "role_permissions", "authority_limits", "request_kinds", "staff", "settings")
+NOTIFYING = (
+    "roles", "role_permissions", "authority_limits", "request_kinds", "staff", "settings",
+    "service_centres", "specialist_teams", "categories",
+)
 
 
 # Admin actions that need PostgreSQL privileges: run as the owner, after checking the caller.
