@@ -176,17 +176,21 @@ def _seed_defaults() -> None:
 _FUNCTIONS = r"""
 -- Who is at the keyboard: the staff row of the login role (session_user survives SET ROLE and
 -- SECURITY DEFINER calls, so it always names the person).
+-- PL/pgSQL, not SQL: these run in every query's row-level policy, and PL/pgSQL keeps its plans
+-- for the session (a SECURITY DEFINER SQL function is planned again on every call).
 CREATE FUNCTION desk_session_staff_id() RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT id FROM staff WHERE db_role = session_user
-$$;
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    RETURN (SELECT id FROM staff WHERE db_role = session_user);
+END $$;
 
 CREATE FUNCTION desk_has_permission(wanted text) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT EXISTS (
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    RETURN EXISTS (
         SELECT 1 FROM staff s JOIN role_permissions p ON p.role_id = s.role_id
-        WHERE s.db_role = session_user AND s.active AND p.permission = wanted)
-$$;
+        WHERE s.db_role = session_user AND s.active AND p.permission = wanted);
+END $$;
 
 -- True for the schema owner (migrations, operators' maintenance, SECURITY DEFINER functions).
 CREATE FUNCTION desk_acting_as_owner(relation oid) RETURNS boolean
@@ -196,12 +200,13 @@ $$;
 
 -- The centre whose cases this person sees (NULL without the permission).
 CREATE FUNCTION desk_scope_centre() RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT s.centre_id FROM staff s
-    WHERE s.db_role = session_user AND s.active
-      AND EXISTS (SELECT 1 FROM role_permissions p
-                  WHERE p.role_id = s.role_id AND p.permission = 'view_centre_cases')
-$$;
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    RETURN (SELECT s.centre_id FROM staff s
+            WHERE s.db_role = session_user AND s.active
+              AND EXISTS (SELECT 1 FROM role_permissions p
+                          WHERE p.role_id = s.role_id AND p.permission = 'view_centre_cases'));
+END $$;
 
 -- Cases with a request waiting for this person (a manager up the chain may sit elsewhere).
 CREATE FUNCTION desk_cases_awaiting_me() RETURNS SETOF bigint
