@@ -302,8 +302,20 @@ class CaseForm(QWidget):
         self.new_customer_button.setAccessibleName(self.tr("Add a new customer"))
         self.customer_editor = CustomerEditor(self.ops)
         self.customer_editor.hide()
+        # National IDs and account numbers come masked; a role with the permission may reveal
+        # them for this customer (each reveal is recorded in the audit trail).
+        self.reveal_button = QPushButton(self.tr("Show IDs"))
+        self.reveal_button.setObjectName("revealIdentifiersButton")
+        self.reveal_button.setAccessibleName(self.tr("Show the customer's full identifiers"))
+        self.reveal_button.setToolTip(
+            self.tr("Shows the full national ID and account number; the reveal is recorded.")
+        )
+        self.reveal_button.hide()
+        self.reveal_button.clicked.connect(self.reveal_identifiers)
+        self._revealed: dict[Any, str] = {}
         search_row = QHBoxLayout()
         search_row.addWidget(self.customer_search, 1)
+        search_row.addWidget(self.reveal_button)
         search_row.addWidget(self.new_customer_button)
         search_box = QWidget()
         search_box.setObjectName("customerSearchRow")
@@ -833,8 +845,48 @@ class CaseForm(QWidget):
         self.new_case()
         self.customer_search.setFocus()
 
-    def set_customer(self, customer: CustomerSummary | None) -> None:
+    def _may_reveal(self) -> bool:
+        from desk.domain.authority import Permission
+
+        who = self.ops.desk.session if self.ops.desk is not None else self.session
+        return who is not None and who.can(Permission.REVEAL_IDENTIFIERS)
+
+    def reveal_identifiers(self) -> None:
+        customer = self.customer
+        if customer is None or not customer.identifiers:
+            return
+        kinds = list(customer.identifiers)
+        self.reveal_button.setEnabled(False)
+
+        def reveal(d: Any) -> dict[Any, str]:
+            return {kind: d.customers.reveal(customer.id, kind) for kind in kinds}
+
+        def shown(values: dict[Any, str]) -> None:
+            self.reveal_button.setEnabled(True)
+            if self.customer is not None and self.customer.id == customer.id:
+                self._revealed = values
+                self.set_customer(self.customer, keep_revealed=True)
+
+        self.ops.write(
+            reveal,
+            on_success=shown,
+            on_error=lambda _exc: self.reveal_button.setEnabled(True),
+            owner=self,
+            label=self.tr("Revealing identifiers…"),
+        )
+
+    def set_customer(
+        self, customer: CustomerSummary | None, *, keep_revealed: bool = False
+    ) -> None:
+        if not keep_revealed:
+            self._revealed = {}  # shown for this customer only, never kept in the form's data
         self.customer = customer
+        self.reveal_button.setVisible(
+            customer is not None
+            and bool(customer.identifiers)
+            and self._may_reveal()
+            and not self._revealed
+        )
         if customer is None:
             self.customer_chosen.setText(self.tr("No customer chosen yet."))
             set_role(self.customer_chosen, "hint")
@@ -843,7 +895,8 @@ class CaseForm(QWidget):
             if customer.customer_number:
                 details.append(self.tr("customer no. {n}").format(n=_esc(customer.customer_number)))
             for kind, value in customer.identifiers.items():
-                details.append(f"{_esc(label(kind))} {_esc(value)}")
+                shown = self._revealed.get(kind, value)
+                details.append(f"{_esc(label(kind))} {_esc(shown)}")
             if customer.phone:
                 details.append(_esc(customer.phone))
             if customer.email:
