@@ -54,6 +54,7 @@ from desk.services.errors import (
     SchemaMismatch,
 )
 from desk.services.grants import GrantService
+from desk.services.inbox import InboxService
 from desk.services.reference import ReferenceService, read_settings
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class Desk:
         self.customers = CustomerService(self._unit_of_work, self._actor)
         self.grants = GrantService(self._unit_of_work, self._actor)
         self.admin = AdminService(self._unit_of_work, self._actor)
+        self.inbox = InboxService(self._unit_of_work, self._actor)
         self.reference = ReferenceService(self._unit_of_work)
 
     # --- opening ------------------------------------------------------------------------------

@@ -160,6 +160,8 @@ class MainWindow(QMainWindow):
         self._build_case_actions()
         file_menu.addSeparator()
         file_menu.addAction(self.grant_action)
+        file_menu.addAction(self.inbox_action)
+        file_menu.addAction(self.sent_action)
         file_menu.addAction(self.admin_action)
         file_menu.addSeparator()
         file_menu.addAction(self.lock_action)
@@ -292,6 +294,14 @@ class MainWindow(QMainWindow):
             self.tr("&Admin console…"), "adminConsoleAction", "Ctrl+Shift+M", self.open_admin
         )
         self.admin_console: QWidget | None = None
+        self.inbox_action = self._action(
+            self.tr("&Decisions waiting for me"), "inboxAction", "Ctrl+Shift+D", self.show_inbox
+        )
+        self.sent_action = self._action(
+            self.tr("Sent for d&ecision"), "sentAction", "Ctrl+Shift+E", self.show_sent
+        )
+        self.inbox_action.setEnabled(False)
+        self.sent_action.setEnabled(False)
         self._show_admin_for(self.session)
 
     def _show_admin_for(self, session: StaffSession | None) -> None:
@@ -491,6 +501,7 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("mainTabs")
         self.tabs.addTab(self.splitter, self.tr("&Case"))
         self.tabs.addTab(self.case_list, self.tr("Case &list"))
+        self._build_decision_tabs(reference)
         self.pages.addWidget(self.tabs)
         if not self._locked:
             self.pages.setCurrentWidget(self.tabs)
@@ -518,6 +529,48 @@ class MainWindow(QMainWindow):
         self.ready.emit()
         if self._offer_drafts_when_ready:
             self.offer_draft_recovery()
+
+    def _build_decision_tabs(self, reference: ReferenceData) -> None:
+        """Supervisors' decisions waiting for them; everyone's requests sent for a decision."""
+        from desk.domain.authority import Permission
+        from ui.inbox import InboxWidget
+        from ui.inbox_sent import SentForDecisionWidget
+
+        session = self.session
+        self.inbox: InboxWidget | None = None
+        if session is not None and session.can(Permission.DECIDE_APPROVALS):
+            self.inbox = InboxWidget(self.ops, reference.currency)
+            self.inbox.openCaseRequested.connect(self.open_case)
+            self.inbox.countsChanged.connect(self._inbox_counts)
+            self.inbox.set_library(self.script_panel.library)
+            self.script_panel.libraryLoaded.connect(self.inbox.set_library)
+            self.tabs.addTab(self.inbox, self.tr("Decisions"))
+        self.sent = SentForDecisionWidget(self.ops, reference.currency)
+        self.sent.openCaseRequested.connect(self.open_case)
+        self.tabs.addTab(self.sent, self.tr("Sent for decision"))
+        self.inbox_action.setEnabled(self.inbox is not None)
+        self.inbox_action.setVisible(self.inbox is not None)
+        self.sent_action.setEnabled(True)
+
+    def _inbox_counts(self, waiting: int, overdue: int) -> None:
+        if self.inbox is None:
+            return
+        index = self.tabs.indexOf(self.inbox)
+        text = self.tr("Decisions ({n})").format(n=waiting) if waiting else self.tr("Decisions")
+        if overdue:
+            text += " " + self.tr("· {n} overdue").format(n=overdue)
+        self.tabs.setTabText(index, text)
+
+    def show_inbox(self) -> None:
+        if getattr(self, "inbox", None) is not None:
+            assert self.inbox is not None
+            self.tabs.setCurrentWidget(self.inbox)
+            self.inbox.table.setFocus()
+
+    def show_sent(self) -> None:
+        if getattr(self, "sent", None) is not None:
+            self.tabs.setCurrentWidget(self.sent)
+            self.sent.table.setFocus()
 
     def _case_shown(self, view: CaseView | None) -> None:
         if view is None:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -360,6 +361,15 @@ class ApprovalRequest(Base):
     __table_args__ = (
         Index("ix_approval_requests_customer_kind", "customer_id", "kind_id", "status"),
         Index("ix_approval_requests_status_requested", "status", "requested_at"),
+        # The inbox: one person's (or the pool's) waiting items, oldest first.
+        Index(
+            "ix_approval_requests_assignee_pending",
+            "assigned_to_id",
+            "requested_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)

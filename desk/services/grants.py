@@ -392,6 +392,17 @@ class GrantService:
     def _prior_total(
         self, uow: UnitOfWork, customer_id: int, kind_id: int, excluding: int | None
     ) -> int:
+        """What the customer already received of this kind in the window, at every centre.
+
+        On PostgreSQL the row-level policy would hide other centres' grants from this person:
+        the database's own function (the one its check uses) counts them all."""
+        if uow.session.get_bind().dialect.name == "postgresql":
+            return int(
+                uow.session.scalar(
+                    select(func.desk_prior_total(customer_id, kind_id, excluding))
+                )
+                or 0
+            )
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=self._window_days(uow))
         query = select(func.coalesce(func.sum(orm.ApprovalRequest.decided_amount_minor), 0)).where(
             orm.ApprovalRequest.customer_id == customer_id,
