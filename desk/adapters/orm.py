@@ -361,6 +361,8 @@ class ApprovalRequest(Base):
     __table_args__ = (
         Index("ix_approval_requests_customer_kind", "customer_id", "kind_id", "status"),
         Index("ix_approval_requests_status_requested", "status", "requested_at"),
+        # The cases a request was sent to a person about (the row-level policy's lookup).
+        Index("ix_approval_requests_assigned_case", "assigned_to_id", "case_id"),
         # The inbox: one person's (or the pool's) waiting items, oldest first.
         Index(
             "ix_approval_requests_assignee_pending",

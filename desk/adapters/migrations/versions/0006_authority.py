@@ -134,6 +134,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_approval_requests_customer_kind', ['customer_id', 'kind_id', 'status'], unique=False)
         batch_op.create_index('ix_approval_requests_status_requested', ['status', 'requested_at'], unique=False)
         batch_op.create_index(
+            'ix_approval_requests_assigned_case', ['assigned_to_id', 'case_id'], unique=False
+        )
+        batch_op.create_index(
             'ix_approval_requests_assignee_pending', ['assigned_to_id', 'requested_at', 'id'],
             unique=False, postgresql_where=sa.text("status = 'pending'"),
             sqlite_where=sa.text("status = 'pending'"),
@@ -611,6 +614,7 @@ def downgrade() -> None:
             op.execute(f"DROP FUNCTION IF EXISTS {signature}")
     with op.batch_alter_table('approval_requests', schema=None) as batch_op:
         batch_op.drop_index('ix_approval_requests_assignee_pending')
+        batch_op.drop_index('ix_approval_requests_assigned_case')
         batch_op.drop_index('ix_approval_requests_status_requested')
         batch_op.drop_index('ix_approval_requests_customer_kind')
         batch_op.drop_index(batch_op.f('ix_approval_requests_case_id'))
