@@ -190,7 +190,6 @@ class InboxWidget(QWidget):
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.pane, 1)
         side_layout.addWidget(self.message)
-        side_layout.addLayout(buttons)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("inboxSplitter")
         splitter.addWidget(self.table)
@@ -204,6 +203,8 @@ class InboxWidget(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.amount_error)
         layout.addWidget(splitter, 1)
+        # Under both panes: a row of six buttons beside the detail would squeeze the list.
+        layout.addLayout(buttons)
         layout.addWidget(self.info)
 
         chain: list[QWidget] = [
