@@ -55,6 +55,7 @@ from desk.services.errors import (
 )
 from desk.services.grants import GrantService
 from desk.services.inbox import InboxService
+from desk.services.permissions import held_permissions
 from desk.services.reference import ReferenceService, read_settings
 
 log = logging.getLogger(__name__)
@@ -191,13 +192,7 @@ class Desk:
     def _session_of(self, staff: orm.Staff) -> StaffSession:
         db = object_session(staff)
         assert db is not None, "the staff row is read inside a unit of work"
-        permissions = frozenset(
-            db.scalars(
-                select(orm.RolePermission.permission).where(
-                    orm.RolePermission.role_id == staff.role_id
-                )
-            )
-        )
+        permissions = held_permissions(db, staff.id)
         return StaffSession(
             staff_id=staff.id,
             username=staff.username,

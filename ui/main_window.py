@@ -29,6 +29,8 @@ from desk.services.dto import CaseView, ReferenceData, StaffSession
 from ui.case_form import CaseForm
 from ui.case_list import CaseListWidget
 from ui.idle_lock import IdleWatcher
+from ui.inbox import InboxWidget
+from ui.inbox_sent import SentForDecisionWidget
 from ui.labels import label, local_time
 from ui.lock_screen import LockScreen, UnlockDialog, WindowCovers
 from ui.operations import Operations, bug_message, is_user_error
@@ -72,6 +74,9 @@ class MainWindow(QMainWindow):
         self.session: StaffSession | None = ops.desk.session if ops.desk else None
         self._for_logout = False
         self._offer_drafts_when_ready = False
+        self._locked = False
+        self.inbox: InboxWidget | None = None  # for roles that decide approvals
+        self.sent: SentForDecisionWidget | None = None
 
         loading = QLabel(self.tr("Loading…"))
         loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -317,10 +322,7 @@ class MainWindow(QMainWindow):
         )
         allowed = session is not None and any(session.can(p) for p in admin)
         self.admin_action.setVisible(allowed)
-        self.admin_action.setEnabled(allowed and not self._locked_now())
-
-    def _locked_now(self) -> bool:
-        return bool(getattr(self, "_locked", False))
+        self.admin_action.setEnabled(allowed and not self._locked)
 
     def grant(self) -> None:
         """Ctrl+Shift+W: grant at the counter within the officer's limit, or ask who can."""
@@ -533,11 +535,8 @@ class MainWindow(QMainWindow):
     def _build_decision_tabs(self, reference: ReferenceData) -> None:
         """Supervisors' decisions waiting for them; everyone's requests sent for a decision."""
         from desk.domain.authority import Permission
-        from ui.inbox import InboxWidget
-        from ui.inbox_sent import SentForDecisionWidget
 
         session = self.session
-        self.inbox: InboxWidget | None = None
         if session is not None and session.can(Permission.DECIDE_APPROVALS):
             self.inbox = InboxWidget(self.ops, reference.currency)
             self.inbox.openCaseRequested.connect(self.open_case)
@@ -562,13 +561,12 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(index, text)
 
     def show_inbox(self) -> None:
-        if getattr(self, "inbox", None) is not None:
-            assert self.inbox is not None
+        if self.inbox is not None:
             self.tabs.setCurrentWidget(self.inbox)
             self.inbox.table.setFocus()
 
     def show_sent(self) -> None:
-        if getattr(self, "sent", None) is not None:
+        if self.sent is not None:
             self.tabs.setCurrentWidget(self.sent)
             self.sent.table.setFocus()
 

@@ -33,6 +33,7 @@ from desk.domain.validation import (
 from desk.services import audit, org_settings
 from desk.services.dto import StaffSession
 from desk.services.errors import ConflictError, DeskError, NotFound, PermissionRefused
+from desk.services.permissions import held_permissions
 from desk.services.reference import currency_from, read_settings
 
 OPERATOR = "operator (command line)"
@@ -654,12 +655,7 @@ class AdminService:
                         "centre (or disable their accounts) first.",
                         field="active",
                     )
-            if row.active != active:
-                row.active = active
-                self._flush(uow)
-                action = "centre_enabled" if active else "centre_disabled"
-                self._audit(uow, action, "service_centre", row.id, {"code": row.code})
-                uow.commit()
+            self._switch_active(uow, row, active, "centre", "service_centre", {"code": row.code})
             return self._centre_info_of(uow, row)
 
     def _active_staff_by_centre(self, uow: UnitOfWork) -> dict[int, int]:
@@ -746,12 +742,7 @@ class AdminService:
         with self._uow() as uow:
             self._require(uow, Permission.MANAGE_ORGANISATION)
             row = self._team(uow, team_id)
-            if row.active != active:
-                row.active = active
-                self._flush(uow)
-                action = "team_enabled" if active else "team_disabled"
-                self._audit(uow, action, "specialist_team", row.id, {"name": row.name})
-                uow.commit()
+            self._switch_active(uow, row, active, "team", "specialist_team", {"name": row.name})
             return _team_info(row)
 
     def _team(self, uow: UnitOfWork, team_id: int) -> orm.SpecialistTeam:
@@ -886,12 +877,7 @@ class AdminService:
                         "enable that first.",
                         field="active",
                     )
-            if row.active != active:
-                row.active = active
-                self._flush(uow)
-                action = "category_enabled" if active else "category_disabled"
-                self._audit(uow, action, "category", row.id, {"name": row.name})
-                uow.commit()
+            self._switch_active(uow, row, active, "category", "category", {"name": row.name})
             return self._category_info(uow, row.id)
 
     def _category(
@@ -1015,12 +1001,8 @@ class AdminService:
                         "decision; they must be decided or withdrawn first.",
                         field="active",
                     )
-            if row.active != active:
-                row.active = active
-                self._flush(uow)
-                action = "request_kind_enabled" if active else "request_kind_disabled"
-                self._audit(uow, action, "request_kind", row.id, {"code": row.code})
-                uow.commit()
+            details = {"code": row.code}
+            self._switch_active(uow, row, active, "request_kind", "request_kind", details)
             return self._kind_info(uow, row)
 
     def _pending_requests(self, uow: UnitOfWork, kind_id: int) -> int:
@@ -1129,18 +1111,28 @@ class AdminService:
         ).first()
         return (found[0], found[1]) if found is not None else ("", None)
 
+    def _switch_active(
+        self,
+        uow: UnitOfWork,
+        row: orm.ServiceCentre | orm.SpecialistTeam | orm.Category | orm.RequestKind,
+        active: bool,
+        action: str,
+        entity: str,
+        details: Mapping[str, object],
+    ) -> None:
+        """Enable or disable a listed thing: written, audited and committed only if it changes."""
+        if row.active == active:
+            return
+        row.active = active
+        self._flush(uow)
+        self._audit(uow, f"{action}_{'enabled' if active else 'disabled'}", entity, row.id, details)
+        uow.commit()
+
     def _require(self, uow: UnitOfWork, permission: Permission) -> None:
         actor = self._actor()
         if actor is None:
             return  # the operator, on the owner's connection or the embedded file
-        held = set(
-            uow.session.scalars(
-                select(orm.RolePermission.permission)
-                .join(orm.Staff, orm.Staff.role_id == orm.RolePermission.role_id)
-                .where(orm.Staff.id == actor.staff_id, orm.Staff.active)
-            )
-        )
-        if permission.value not in held:
+        if permission.value not in held_permissions(uow.session, actor.staff_id):
             raise PermissionRefused(
                 f"This needs the permission {permission.value!r}, which your role does not have."
             )

@@ -18,6 +18,7 @@ from desk.domain.validation import ValidationError
 from desk.services import audit
 from desk.services.dto import CustomerSummary, StaffSession
 from desk.services.errors import NotFound, PermissionRefused
+from desk.services.permissions import held_permissions
 
 _WORD = re.compile(r"\w+")
 
@@ -126,16 +127,7 @@ class CustomerService:
         """The full identifier, for a person whose role may see it; every reveal is audited."""
         actor = self._actor()
         with self._uow() as uow:
-            allowed = uow.session.scalar(
-                select(orm.RolePermission.permission)
-                .join(orm.Staff, orm.Staff.role_id == orm.RolePermission.role_id)
-                .where(
-                    orm.Staff.id == actor.staff_id,
-                    orm.Staff.active,
-                    orm.RolePermission.permission == Permission.REVEAL_IDENTIFIERS.value,
-                )
-            )
-            if allowed is None:
+            if Permission.REVEAL_IDENTIFIERS not in held_permissions(uow.session, actor.staff_id):
                 raise PermissionRefused(
                     "Your role may not reveal personal identifiers; ask a supervisor."
                 )

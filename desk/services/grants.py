@@ -35,6 +35,7 @@ from desk.domain.validation import normalise_text
 from desk.services import audit
 from desk.services.dto import StaffSession
 from desk.services.errors import ConflictError, DeskError, NotFound
+from desk.services.permissions import held_permissions
 from desk.services.reference import currency_from, read_settings
 
 DEFAULT_WINDOW_DAYS = 365
@@ -355,7 +356,7 @@ class GrantService:
     ) -> GrantCheck:
         role_id = self._role_id(uow, decider_id)
         roles = self._ladder(uow, kind_row.id)
-        role_name = next(r.name for r in roles if r.rank_id == role_id)
+        role_name = next(r.name for r in roles if r.role_id == role_id)
         prior = self._prior_total(uow, customer_id, kind_row.id, None)
         verdict = decide_authority(
             GrantRequest(
@@ -374,7 +375,7 @@ class GrantService:
             if kind_row.code in KIND_LABELS
             else f"{kind_row.label.lower()} requests",
         )
-        limit = next(r.limit for r in roles if r.rank_id == role_id)
+        limit = next(r.limit for r in roles if r.role_id == role_id)
         return GrantCheck(verdict, limit, prior, self._window_days(uow))
 
     def _ladder(self, uow: UnitOfWork, kind_id: int) -> list[_Rung]:
@@ -427,7 +428,7 @@ class GrantService:
         """The lowest person up the chain whose limit covers the total; else the top of it.
 
         Without a supervisor, the centre's most junior active person who covers it."""
-        limits = {r.rank_id: r.limit for r in self._ladder(uow, kind_id)}
+        limits = {r.role_id: r.limit for r in self._ladder(uow, kind_id)}
         requester = uow.session.get(orm.Staff, requester_id)
         assert requester is not None
         seen = {requester.id}
@@ -468,13 +469,7 @@ class GrantService:
         )
 
     def _permissions(self, uow: UnitOfWork, staff_id: int) -> frozenset[str]:
-        """Read now, not at login: an admin's change takes effect at once."""
-        rows = uow.session.scalars(
-            select(orm.RolePermission.permission)
-            .join(orm.Staff, orm.Staff.role_id == orm.RolePermission.role_id)
-            .where(orm.Staff.id == staff_id, orm.Staff.active)
-        )
-        return frozenset(rows)
+        return held_permissions(uow.session, staff_id)
 
     def _role_id(self, uow: UnitOfWork, staff_id: int) -> int:
         role_id = uow.session.scalar(select(orm.Staff.role_id).where(orm.Staff.id == staff_id))
@@ -624,7 +619,7 @@ class GrantService:
 
 @dataclass(frozen=True)
 class _Rung:
-    rank_id: int
+    role_id: int
     name: str
     rank: int
     limit: int

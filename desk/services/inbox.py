@@ -651,7 +651,7 @@ class InboxService:
             return result
 
     def _next_up(self, uow: UnitOfWork, from_id: int, row: orm.ApprovalRequest) -> orm.Staff | None:
-        limits = {r.rank_id: r.limit for r in self._grants._ladder(uow, row.kind_id)}
+        limits = {r.role_id: r.limit for r in self._grants._ladder(uow, row.kind_id)}
         total = self._rolling_total(uow, row) + row.amount_minor
         person = uow.session.get(orm.Staff, from_id)
         assert person is not None
