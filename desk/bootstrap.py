@@ -57,6 +57,8 @@ from desk.services.grants import GrantService
 from desk.services.inbox import InboxService
 from desk.services.permissions import held_permissions
 from desk.services.reference import ReferenceService, read_settings
+from desk.services.safety_alerts import SafetyAlertService
+from desk.services.script_library import ScriptLibraryService
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
@@ -97,6 +99,8 @@ class Desk:
         self.grants = GrantService(self._unit_of_work, self._actor)
         self.admin = AdminService(self._unit_of_work, self._actor)
         self.inbox = InboxService(self._unit_of_work, self._actor)
+        self.scripts = ScriptLibraryService(self._unit_of_work, self._actor)
+        self.safety = SafetyAlertService(self._unit_of_work, self._actor)
         self.reference = ReferenceService(self._unit_of_work)
 
     # --- opening ------------------------------------------------------------------------------
@@ -203,6 +207,7 @@ class Desk:
             backend=self.backend,
             permissions=permissions,
             must_change_password=staff.must_change_password,
+            language=staff.language,
         )
 
     def _login_embedded(

@@ -16,12 +16,17 @@ if TYPE_CHECKING:
     import argparse
 
 
-def _add_database_option(parser: argparse.ArgumentParser) -> None:
+def _add_database_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    # A subcommand's own option must not reset what was given before the subcommand
+    # (``desk --database URL db upgrade``): only the top level has a default.
+    import argparse
+
     parser.add_argument(
         "--database",
         "--url",
         dest="database",
         metavar="URL",
+        default=None if top else argparse.SUPPRESS,
         help="database URL (default: $DESK_DATABASE_URL, the settings file, or this computer's "
         "embedded database)",
     )
@@ -76,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     import argparse
 
     parser = argparse.ArgumentParser(prog="desk", description="Desk: the service desk.")
-    _add_database_option(parser)
+    _add_database_option(parser, top=True)
     commands = parser.add_subparsers(dest="command")
 
     run = commands.add_parser("run", help="open the window (the default)")

@@ -1369,6 +1369,13 @@ class CaseForm(QWidget):
         self.refresh_safety()
         self.caseShown.emit(view)
 
+    def prepare_referral(self, reason: str) -> None:
+        """The guided script says to refer the case: the reason is written (unless the officer
+        already wrote one) and the keyboard waits on the team to choose."""
+        if not self.referral_reason.text().strip():
+            self.referral_reason.setText(" ".join(reason.split())[:200])
+        self.referral_team.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def append_to_understanding(self, text: str) -> None:
         """Add a line (a phrase from the guided script) to "Your understanding", keeping what
         is there; the form becomes unsaved like after typing."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import uuid
 import weakref
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QLocale, QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -34,14 +36,22 @@ from ui.inbox_sent import SentForDecisionWidget
 from ui.labels import label, local_time
 from ui.lock_screen import LockScreen, UnlockDialog, WindowCovers
 from ui.operations import Operations, bug_message, is_user_error
+from ui.safety_banner import SafetyBanner
 from ui.script_panel import ScriptPanel
 from ui.timeline import TimelineWidget
+
+if TYPE_CHECKING:
+    from desk.services.safety_alerts import SafetyAlertView
+
+
+# An alert the database did not take is sent again this often, until it is.
+ALERT_RETRY_MS = 5000
 
 
 class _NewsBridge(QObject):
     """Carries news from the listener's thread to the window's (a queued signal)."""
 
-    arrived = Signal(bool)  # True: configuration changed; False: requests changed
+    arrived = Signal(str)  # the channel (desk.adapters.notifications)
 
 
 class MainWindow(QMainWindow):
@@ -84,7 +94,18 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.pages.setObjectName("mainPages")
         self.pages.addWidget(loading)
-        self.setCentralWidget(self.pages)
+        # A safety alert for a supervisor shows above every screen.
+        self.safety_banner = SafetyBanner(ops)
+        self.safety_banner.openCaseRequested.connect(self.open_case)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.safety_banner)
+        central_layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+        self._alerts_unsent: dict[uuid.UUID, dict[str, Any]] = {}
+        self._my_alerts: dict[int, SafetyAlertView] = {}  # raised here, by id
 
         self.who = QLabel()
         self.who.setObjectName("statusWho")
@@ -186,7 +207,9 @@ class MainWindow(QMainWindow):
     def _build_view_menu(self) -> None:
         """The guided script panel, docked beside the case form, and the safety alert key."""
         self.script_panel = ScriptPanel(
-            self.ops, officer_name=self.session.full_name if self.session else ""
+            self.ops,
+            officer_name=self.session.full_name if self.session else "",
+            language=(self.session.language if self.session else "") or None,
         )
         # Weakly: a reference cycle window → panel → window would keep the window's wrapper
         # alive after Qt deleted it (automatic garbage collection is off, see operations.py).
@@ -256,12 +279,86 @@ class MainWindow(QMainWindow):
             "case_ref": form.view.reference if form.view else "",
         }
 
-    def _safety_alert_raised(self, _when: object) -> None:
+    def _safety_alert_raised(self, when: dt.datetime) -> None:
+        """Send the alert to the centre's supervisors; retried (same UUID, so never twice) until
+        the database takes it."""
         self.statusBar().showMessage(
-            self.tr("Safety alert raised: get your supervisor or security now."), 15000
+            self.tr("Safety alert raised: your supervisors are being told. Stay out of reach."),
+            15000,
+        )
+        form, run = self.form, self.script_panel.run
+        alert = {
+            "alert_uuid": uuid.uuid4(),
+            "raised_at": when,
+            "case_id": form.view.id if form is not None and form.view is not None else None,
+            "case_reference": form.view.reference if form is not None and form.view else "",
+            "script_id": run.script_id if run is not None else None,
+            "step_id": run.step.id if run is not None else None,
+        }
+        self._alerts_unsent[alert["alert_uuid"]] = alert
+        self._send_alert(alert["alert_uuid"])
+
+    def _send_alert(self, alert_uuid: uuid.UUID) -> None:
+        alert = self._alerts_unsent.get(alert_uuid)
+        if alert is None or self.ops.desk is None or self.ops.desk.session is None:
+            return
+        self.ops.write(
+            lambda d: d.safety.raise_alert(**alert),
+            on_success=lambda view: self._alert_sent(alert_uuid, view),
+            on_error=lambda exc: self._alert_failed(alert_uuid, exc),
+            owner=self,
+            label=self.tr("Sending the safety alert…"),
         )
 
+    def _alert_sent(self, alert_uuid: uuid.UUID, view: SafetyAlertView) -> None:
+        self._alerts_unsent.pop(alert_uuid, None)
+        self._my_alerts[view.id] = view
+        self.script_panel.alert_delivered()
+
+    def _alert_failed(self, alert_uuid: uuid.UUID, exc: BaseException) -> None:
+        reason = str(exc) if is_user_error(exc) else self.tr("an error, logged")
+        self.script_panel.alert_not_delivered(reason)
+        QTimer.singleShot(ALERT_RETRY_MS, self, lambda: self._send_alert(alert_uuid))
+
+    def _check_my_alerts(self) -> None:
+        """Tell the officer when a supervisor acknowledged their alert."""
+        waiting = [i for i, v in self._my_alerts.items() if v.acknowledged_at is None]
+        if not waiting:
+            return
+        self.ops.query(
+            lambda d: d.safety.alerts(waiting),
+            on_success=self._my_alerts_read,
+            owner=self,
+            key="my-safety-alerts",
+        )
+
+    def _my_alerts_read(self, views: list[SafetyAlertView]) -> None:
+        for view in views:
+            before = self._my_alerts.get(view.id)
+            self._my_alerts[view.id] = view
+            if view.acknowledged_at is not None and before and before.acknowledged_at is None:
+                self.script_panel.alert_acknowledged(view.acknowledged_by)
+                self.statusBar().showMessage(
+                    self.tr("{name} acknowledged your safety alert.").format(
+                        name=view.acknowledged_by
+                    ),
+                    15000,
+                )
+
     def _script_action(self, action: str, text: str) -> None:
+        """An action step of the guided script opens what it names, prefilled."""
+        from desk.domain.scripts import ActionKind
+
+        form = self.form
+        if action == ActionKind.APPROVAL_REQUEST.value:
+            self.grant()
+            return
+        if action == ActionKind.REFERRAL.value and form is not None:
+            form.prepare_referral(text)
+            self.statusBar().showMessage(
+                self.tr("From the script: choose the team, then save the case."), 15000
+            )
+            return
         self.statusBar().showMessage(
             self.tr("From the script: {what} Complete it in the case form.").format(what=text),
             15000,
@@ -311,15 +408,8 @@ class MainWindow(QMainWindow):
 
     def _show_admin_for(self, session: StaffSession | None) -> None:
         """The console is offered to people whose role may configure something."""
-        from desk.domain.authority import Permission
+        from ui.admin_console import CONSOLE_PERMISSIONS as admin
 
-        admin = (
-            Permission.MANAGE_STAFF,
-            Permission.MANAGE_ROLES,
-            Permission.MANAGE_LIMITS,
-            Permission.MANAGE_ORGANISATION,
-            Permission.VIEW_AUDIT,
-        )
         allowed = session is not None and any(session.can(p) for p in admin)
         self.admin_action.setVisible(allowed)
         self.admin_action.setEnabled(allowed and not self._locked)
@@ -369,7 +459,7 @@ class MainWindow(QMainWindow):
 
     def _start_listening(self) -> None:
         """Requests and configuration changed by others reach this window within moments."""
-        from desk.adapters.notifications import CONFIGURATION, Listener
+        from desk.adapters.notifications import Listener
 
         desk = self.ops.desk
         if desk is None or desk.session is None:
@@ -378,32 +468,38 @@ class MainWindow(QMainWindow):
         bridge.arrived.connect(self._news)
         listener = Listener(
             desk.engine,
-            lambda note: (
-                bridge.arrived.emit(note.channel == CONFIGURATION)
-                if shiboken6.isValid(bridge)
-                else None
-            ),
+            lambda note: bridge.arrived.emit(note.channel) if shiboken6.isValid(bridge) else None,
         )
         self._listener: Listener | None = listener.start()
         # However the window goes (closed, deleted with its parent), the listening stops.
         self.destroyed.connect(lambda *_: listener.stop(timeout=2.0))
 
-    def _news(self, configuration: bool) -> None:
+    def _news(self, channel: str) -> None:
+        from desk.adapters.notifications import CONFIGURATION, SAFETY, SCRIPTS
+
         if self.ops.desk is None or self.ops.desk.session is None:
             return  # logged out or closing: the news is for nobody
-        if configuration:
+        if channel == CONFIGURATION:
             self.ops.query(
                 lambda d: d.refresh_session(), on_success=self._session_refreshed, owner=self
             )
+        elif channel == SCRIPTS:
+            self.script_panel.reload_library()
+        elif channel == SAFETY:
+            self.safety_banner.refresh()
+            self._check_my_alerts()
         else:
             self.ops.changed.emit()
 
     def _session_refreshed(self, session: StaffSession | None) -> None:
         if session is None or session == self.session:
             return
+        language_changed = session.language != (self.session.language if self.session else "")
         self.session = session
         self._update_status_labels()
         self._show_admin_for(session)
+        if language_changed:
+            self.script_panel.set_language(session.language or QLocale().name())
         self.ops.changed.emit()
 
     def _stop_listening(self) -> None:
@@ -524,6 +620,7 @@ class MainWindow(QMainWindow):
         ):
             action.setEnabled(True)
         self._start_listening()
+        self.safety_banner.refresh()
         if self._locked:  # locked while the lists were loading: the screens wait behind the lock
             self._keep_screens_locked()
         else:

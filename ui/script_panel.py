@@ -103,9 +103,13 @@ class ScriptPanel(QWidget):
         officer_name: str = "",
         language: str | None = None,
         directory: Path | None = None,
+        library: Library | None = None,
         clock: Callable[[], dt.datetime] = _now,
         parent: QWidget | None = None,
     ) -> None:
+        """The library comes from ``library`` when given (a preview), else from the files of
+        ``directory``, else from the shared database (the published scripts), else, with no
+        database open, from the scripts shipped with Desk."""
         super().__init__(parent)
         self.ops = ops
         self.setObjectName("scriptPanel")
@@ -126,18 +130,47 @@ class ScriptPanel(QWidget):
         self._stored: dict[uuid.UUID, RunRecord] = {}  # what the database holds of each
         self._case_ids: dict[uuid.UUID, int] = {}
         self.standalone_alerts: list[dt.datetime] = []  # only while no script can be loaded
+        self._alert_time = ""
         self.context: Callable[[], Mapping[str, str]] = dict
         self._step_controls: list[QWidget] = []
         self._filling_choice = False
+        self._directory = directory
         self._build()
         self._show_run()
-        ops.call(
-            (lambda: load_library(directory)) if directory is not None else load_builtin_library,
-            on_success=self.set_library,
-            on_error=self._load_failed,
-            owner=self,
-            label=self.tr("Loading the guided scripts…"),
-        )
+        if library is not None:
+            self.set_library(library)
+        else:
+            self.reload_library()
+
+    def reload_library(self) -> None:
+        """Read the library again (an admin published or retired a script); a run under way
+        goes on with the version it started with."""
+        directory = self._directory
+        if directory is not None:
+            self.ops.call(
+                lambda: load_library(directory),
+                on_success=self.set_library,
+                on_error=self._load_failed,
+                owner=self,
+                label=self.tr("Loading the guided scripts…"),
+            )
+        elif self.ops.desk is not None:
+            self.ops.query(
+                lambda d: d.scripts.published(),
+                on_success=self.set_library,
+                on_error=self._load_failed,
+                owner=self,
+                key="script-library",
+                label=self.tr("Loading the guided scripts…"),
+            )
+        else:
+            self.ops.call(
+                load_builtin_library,
+                on_success=self.set_library,
+                on_error=self._load_failed,
+                owner=self,
+                label=self.tr("Loading the guided scripts…"),
+            )
 
     # --- building ------------------------------------------------------------------------
 
@@ -283,6 +316,7 @@ class ScriptPanel(QWidget):
     # --- the library ---------------------------------------------------------------------
 
     def set_library(self, library: Library) -> None:
+        first = self.library is None
         self.library = library
         self._filling_choice = True
         try:
@@ -290,6 +324,12 @@ class ScriptPanel(QWidget):
             self.script_choice.addItem(self.tr("No script"), "")
             for script in library:
                 self.script_choice.addItem(script.title.in_language(self.language), script.id)
+            if self.run is not None:  # shown as the script it is running, even if retired since
+                if self.script_choice.findData(self.run.script_id) < 0:
+                    self.script_choice.addItem(
+                        self.script_title(self.run.script_id), self.run.script_id
+                    )
+                self.script_choice.setCurrentIndex(self.script_choice.findData(self.run.script_id))
         finally:
             self._filling_choice = False
         self.script_choice.setEnabled(True)
@@ -305,7 +345,8 @@ class ScriptPanel(QWidget):
             self.library_message.show()
         else:
             self.library_message.hide()
-        self._mood_changed()
+        if first or self.run is None:  # never cut short a run on show
+            self._mood_changed()
         self.libraryLoaded.emit(library)
 
     def _load_failed(self, exc: BaseException) -> None:
@@ -580,15 +621,41 @@ class ScriptPanel(QWidget):
             self.store_runs()
         else:
             self.standalone_alerts.append(when)
+        self._alert_time = when.astimezone().strftime("%H:%M")
         self.alert_confirmation.setText(
             self.tr(
-                "Safety alert raised at {time} and recorded. Desk does not send it to anyone "
-                "yet: get your supervisor or security now, as your centre's procedure says. "
-                "Stay out of reach."
-            ).format(time=when.astimezone().strftime("%H:%M"))
+                "Safety alert raised at {time} and recorded; telling your supervisors now. "
+                "Stay out of reach, and follow your centre's procedure."
+            ).format(time=self._alert_time)
         )
         self.alert_confirmation.show()
         self.safetyAlertRaised.emit(when)
+
+    def alert_delivered(self) -> None:
+        """The supervisors of the centre have the alert on their screens."""
+        self.alert_confirmation.setText(
+            self.tr(
+                "Safety alert raised at {time}: your supervisors have it on their screens now. "
+                "Stay out of reach, and follow your centre's procedure."
+            ).format(time=self._alert_time)
+        )
+
+    def alert_acknowledged(self, by: str) -> None:
+        self.alert_confirmation.setText(
+            self.tr(
+                "Safety alert raised at {time}: {name} is on the way. Stay out of reach."
+            ).format(time=self._alert_time, name=by)
+        )
+
+    def alert_not_delivered(self, reason: str) -> None:
+        """It is recorded with the run, but nobody was told: the officer must get help in person."""
+        self.alert_confirmation.setText(
+            self.tr(
+                "Safety alert raised at {time} and recorded, but it could not reach your "
+                "supervisors ({reason}); Desk keeps trying. Get your supervisor or security in "
+                "person now. Stay out of reach."
+            ).format(time=self._alert_time, reason=reason)
+        )
 
     # --- showing -------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QWidget
 
 from desk.domain.script_run import RunRecord
-from desk.domain.scripts import Library, Outcome, Step, StepKind
+from desk.domain.scripts import Library, Outcome, Script, Step, StepKind
 from desk.services.dto import CaseView, ScriptRunView, TimelineEntry
 from ui.labels import label, local_time
 
@@ -53,6 +53,7 @@ class TimelineWidget(QListWidget):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setSpacing(2)
         self.library: Library | None = None
+        self._versions: dict[str, int] = {}  # of the run being told: script -> version
         self.language = QLocale().name()
         self._shown: tuple[list[TimelineEntry], tuple[ScriptRunView, ...]] = ([], ())
 
@@ -99,16 +100,29 @@ class TimelineWidget(QListWidget):
             Outcome.SAFETY_INCIDENT: self.tr("safety incident"),
         }[outcome]
 
+    def _script(self, script_id: str) -> Script | None:
+        """The script as the run being told followed it (its version), else as it is now."""
+        if self.library is None:
+            return None
+        version = self._versions.get(script_id)
+        if version is not None:
+            followed = self.library.at_version(script_id, version)
+            if followed is not None:
+                return followed
+        return self.library.scripts.get(script_id)
+
     def _title(self, script_id: str) -> str:
-        if self.library is not None and script_id in self.library:
-            return self.library[script_id].title.in_language(self.language)
+        script = self._script(script_id)
+        if script is not None:
+            return script.title.in_language(self.language)
         return script_id.replace("_", " ").capitalize()
 
     def _step(self, script_id: str, step_id: str) -> Step | None:
-        if self.library is None or script_id not in self.library:
+        script = self._script(script_id)
+        if script is None:
             return None
         try:
-            return self.library[script_id].step(step_id)
+            return script.step(step_id)
         except KeyError:
             return None
 
@@ -128,6 +142,8 @@ class TimelineWidget(QListWidget):
         return answer_id.replace("_", " ")
 
     def _run_item(self, run: ScriptRunView) -> QListWidgetItem:
+        self._versions = dict(run.record.scripts) if run.record is not None else {}
+        self._versions.setdefault(run.script_id, run.script_version)
         title = self._title(run.script_id)
         heading = self.tr("{when} · {who} · Guided script").format(
             when=local_time(run.started_at), who=run.officer_name

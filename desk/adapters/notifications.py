@@ -1,4 +1,5 @@
-"""Hearing about changes made elsewhere: a new or decided request, a change of permissions.
+"""Hearing about changes made elsewhere: a new or decided request, a change of permissions, a
+script published or retired, a safety alert raised or acknowledged.
 
 On PostgreSQL a background connection LISTENs (the database's triggers NOTIFY, schema revision
 0006), so news arrives within moments without polling tables. The embedded database is on one PC:
@@ -20,7 +21,9 @@ log = logging.getLogger(__name__)
 
 REQUESTS = "desk_requests"
 CONFIGURATION = "desk_configuration"
-CHANNELS = (REQUESTS, CONFIGURATION)
+SCRIPTS = "desk_scripts"  # a script published, retired, restored or given other moods
+SAFETY = "desk_safety"  # a safety alert raised or acknowledged
+CHANNELS = (REQUESTS, CONFIGURATION, SCRIPTS, SAFETY)
 POLL_SECONDS = 1.0
 
 
@@ -106,12 +109,27 @@ class Listener:
                             )
                         ).one()
                     )
-                current = (requests, configuration)
+                    scripts = tuple(
+                        conn.execute(
+                            text(
+                                "SELECT (SELECT count(*) FROM script_versions), "
+                                "(SELECT coalesce(sum(revision), 0) FROM scripts)"
+                            )
+                        ).one()
+                    )
+                    safety = tuple(
+                        conn.execute(
+                            text(
+                                "SELECT coalesce(max(id), 0), count(acknowledged_at) "
+                                "FROM safety_alerts"
+                            )
+                        ).one()
+                    )
+                current = (requests, configuration, scripts, safety)
                 if last is not None:
-                    if current[0] != last[0]:
-                        self._deliver(Notification(REQUESTS))
-                    if current[1] != last[1]:
-                        self._deliver(Notification(CONFIGURATION))
+                    for channel, now, before in zip(CHANNELS, current, last, strict=True):
+                        if now != before:
+                            self._deliver(Notification(channel))
                 last = current
                 self._ready.set()
             except Exception as exc:  # a locked or vanished file: try again

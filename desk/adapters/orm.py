@@ -131,6 +131,8 @@ class Staff(Base):
         Boolean, default=False, server_default=false()
     )
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The language guided scripts are shown in ("es", "pt-BR"); empty: the computer's language.
+    language: Mapped[str] = mapped_column(String(20), default="", server_default="")
     __mapper_args__ = {"version_id_col": version}
 
     role: Mapped[Role] = relationship(lazy="joined")
@@ -316,6 +318,11 @@ class ScriptRun(Base):
     incident_reported_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     incident_report: Mapped[str] = mapped_column(Text, default="", server_default="")
     record: Mapped[str] = mapped_column(Text)
+    # For a run that ended in an escalation: the question, and the answer, after which it turned
+    # (the script's insight report counts them without reading every record).
+    turn_script_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    turn_step_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    turn_answer_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class RolePermission(Base):
@@ -395,3 +402,68 @@ class ApprovalRequest(Base):
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__ = {"version_id_col": version}
+
+
+class LibraryScript(Base):
+    """A guided script of the shared library: its published versions, its draft, its moods."""
+
+    __tablename__ = "scripts"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The moods the panel proposes it for, comma-separated, as an admin chose; None: the file's.
+    proposed_for: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    retired_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class ScriptVersion(Base):
+    """A published version: never changed or deleted (a trigger refuses it on every database),
+    so a recorded run always finds the words it followed."""
+
+    __tablename__ = "script_versions"
+    __table_args__ = (UniqueConstraint("script_id", "version"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    script_id: Mapped[str] = mapped_column(ForeignKey("scripts.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # None: shipped with Desk.
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+
+
+class ScriptDraft(Base):
+    """The one work-in-progress version of a script, checked on every save, not yet in use."""
+
+    __tablename__ = "script_drafts"
+    script_id: Mapped[str] = mapped_column(ForeignKey("scripts.id"), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    based_on_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class SafetyAlert(Base):
+    """A safety alert an officer raised with one key: it reaches the supervisors of the centre at
+    once, and stays on their screens until one of them acknowledges it."""
+
+    __tablename__ = "safety_alerts"
+    __table_args__ = (Index("ix_safety_alerts_centre_open", "centre_id", "acknowledged_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("service_centres.id"))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), nullable=True
+    )
+    case_reference: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    script_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    step_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    raised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)

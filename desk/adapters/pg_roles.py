@@ -23,6 +23,7 @@ STAFF_WRITABLE = (
     "reference_counters",
     "script_runs",
     "approval_requests",
+    "safety_alerts",
 )
 
 # Configuration: writable only with the matching permission (a trigger checks it).
@@ -36,6 +37,8 @@ STAFF_CONFIGURABLE = (
     "specialist_teams",
     "categories",
     "settings",
+    "scripts",
+    "script_drafts",
 )
 
 # SECURITY DEFINER functions for admin actions; each checks the caller's permission first.
@@ -49,7 +52,7 @@ STAFF_ADMIN_FUNCTIONS = (
 )
 
 # Tables staff may only add to: never update or delete.
-STAFF_APPEND_ONLY = ("audit_events",)
+STAFF_APPEND_ONLY = ("audit_events", "script_versions")
 
 
 class RoleNameError(ValueError):
@@ -125,7 +128,8 @@ def grant_staff_privileges(conn: Connection, group: str) -> None:
         if table in existing:
             conn.execute(text(f"GRANT INSERT, UPDATE, DELETE ON {_ident(table)} TO {who}"))
     for table in STAFF_APPEND_ONLY:
-        conn.execute(text(f"GRANT INSERT ON {_ident(table)} TO {who}"))
+        if table in existing:
+            conn.execute(text(f"GRANT INSERT ON {_ident(table)} TO {who}"))
     conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {who}"))
     for function in STAFF_ADMIN_FUNCTIONS:
         exists = conn.execute(

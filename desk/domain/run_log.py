@@ -141,3 +141,13 @@ def current_step(record: RunRecord) -> tuple[str, str] | None:
 def is_safety_incident(record: RunRecord) -> bool:
     """A run is a safety incident when a safety alert was raised on it or it ended in one."""
     return bool(record.safety_alerts) or record.outcome is Outcome.SAFETY_INCIDENT
+
+
+def escalation_turn(record: RunRecord) -> tuple[str, str, str] | None:
+    """For a run that ended in an escalation, the question and answer after which it turned
+    (script, step, answer): the last answer on the path it ended on. None for other runs, or
+    when it was escalated without a question being answered."""
+    if record.outcome is not Outcome.ESCALATED or not record.answers:
+        return None
+    script_id, step_id, answer_id, _at = record.answers[-1]
+    return script_id, step_id, answer_id

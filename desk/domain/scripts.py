@@ -741,6 +741,16 @@ class Library:
 
     scripts: Mapping[str, Script]
     refusals: tuple[ScriptError, ...] = ()
+    # Versions no longer in use (older ones, retired scripts): a recorded run names the version it
+    # followed, and its timeline is told with that version's words.
+    earlier: Mapping[tuple[str, int], Script] = field(default_factory=dict)
+
+    def at_version(self, script_id: str, version: int) -> Script | None:
+        """The script as it was at ``version``; None when the library never had it."""
+        current = self.scripts.get(script_id)
+        if current is not None and current.version == version:
+            return current
+        return self.earlier.get((script_id, version))
 
     def __contains__(self, script_id: object) -> bool:
         return script_id in self.scripts
@@ -850,3 +860,101 @@ def builtin_directory() -> Path:
 
 def load_builtin_library() -> Library:
     return load_library(builtin_directory())
+
+
+# --- the library in the shared database -----------------------------------------------------------
+
+# The value only: a comment after it, and the line ending (CRLF too), stay as they were.
+_VERSION_LINE = re.compile(r"^version[ \t]*=[ \t]*[^\s#]*", re.MULTILINE)
+_ID_LINE = re.compile(r"^id[ \t]*=[^\n]*\n?", re.MULTILINE)
+
+
+def with_version(text: str, version: int) -> str:
+    """The script's TOML with its ``version`` set: the library numbers published versions, so an
+    exported file says which version it is. Only a top-level line (before any table) is changed."""
+    top_end = re.search(r"^\s*\[", text, re.MULTILINE)
+    head, rest = (text[: top_end.start()], text[top_end.start() :]) if top_end else (text, "")
+    line = f"version = {version}"
+    if _VERSION_LINE.search(head):
+        head = _VERSION_LINE.sub(line, head, count=1)
+    else:
+        id_line = _ID_LINE.search(head)
+        if id_line is not None:
+            end = id_line.end()
+            prefix = head[:end] if head[:end].endswith("\n") else head[:end] + "\n"
+            head = prefix + line + "\n" + head[end:]
+        else:
+            head = line + "\n" + head
+    return head + rest
+
+
+def check_in_library(script: Script, library: Library) -> tuple[Problem, ...]:
+    """What goes wrong if ``script`` joins (or replaces its namesake in) the library: branches to
+    scripts that are not there, or loops across scripts with no way out."""
+    others = [s for s in library if s.id != script.id]
+    built = build_library([*others, script])
+    problems: list[Problem] = []
+    for refusal in built.refusals:
+        problems.extend(refusal.problems)
+    return tuple(problems)
+
+
+def leading_to(script_id: str, library: Library) -> tuple[str, ...]:
+    """The scripts of the library with an answer that leads to ``script_id``."""
+    return tuple(s.id for s in library if s.id != script_id and script_id in s.linked_scripts())
+
+
+def new_script_source(script_id: str, title: str, language: str = "en") -> str:
+    """A small, valid script to start from: the admin replaces its words and adds steps."""
+    # Whatever was typed: one line without control characters or braces (a brace would be read
+    # as a placeholder), never empty.
+    title = "".join(c for c in title if c.isprintable() or c.isspace())
+    title = title.replace("\\", "").replace('"', "'").replace("{", "(").replace("}", ")")
+    title = " ".join(title.split()) or "New script"
+    return f"""# {title}
+id = "{script_id}"
+version = 1
+default_language = "{language}"
+moods = ["frustrated"]
+title.{language} = "{title}"
+summary.{language} = "When to use this script, in one sentence."
+
+[[steps]]
+id = "listen"
+kind = "guidance"
+text.{language} = "What the officer does first."
+
+[[steps]]
+id = "say_sorry"
+kind = "say"
+text.{language} = "What the officer says, and why."
+phrases = [{{ {language} = "I'm sorry this has happened, {{customer_name}}." }}]
+
+[[steps]]
+id = "solved"
+kind = "ask"
+text.{language} = "Did that settle it?"
+answers = [
+  {{ id = "yes", text.{language} = "Yes", goto = "calmed" }},
+  {{ id = "no", text.{language} = "No, a supervisor is needed", goto = "escalate" }},
+]
+
+[[steps]]
+id = "escalate"
+kind = "action"
+action = "escalation"
+text.{language} = "Pass the case to a supervisor, with what was tried."
+next = "escalated"
+
+[[steps]]
+id = "calmed"
+kind = "end"
+outcome = "calmed_and_resolved"
+text.{language} = "Thank the customer and write what was agreed in the case."
+
+[[steps]]
+id = "escalated"
+kind = "end"
+outcome = "escalated"
+text.{language} = "Tell the customer who will contact them, and by when."
+"""

@@ -61,6 +61,7 @@ class StaffInfo:
     must_change_password: bool
     has_login: bool
     version: int
+    language: str = ""  # of the guided scripts; empty: the computer's
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,8 @@ _CATEGORY_CHANGES = ("category_added", "category_renamed", "category_enabled", "
 # A centre's code: what operators type (``desk staff add --centre NTH``).
 CENTRE_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
 # A kind of request's code: a stable name for the command line and the limits.
+# A language of the guided scripts: "es", "pt-BR" (as a script's own languages are written).
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
 KIND_CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,29}$")
 # The permissions that may let a person grant a kind of request on the spot (within their limit).
 GRANT_PERMISSIONS = (Permission.GRANT_WAIVERS.value, Permission.GRANT_CLAIMS.value)
@@ -225,6 +228,7 @@ class AdminService:
                     must_change_password=s.must_change_password,
                     has_login=bool(s.password_hash or s.db_role),
                     version=s.version,
+                    language=s.language,
                 )
                 for s in rows
             ]
@@ -339,7 +343,16 @@ class AdminService:
         supervisor: str | None = None,
         clear_supervisor: bool = False,
         full_name: str | None = None,
+        language: str | None = None,
     ) -> StaffInfo:
+        if language is not None:
+            language = language.strip()
+            if language and not LANGUAGE_PATTERN.match(language):
+                raise AdminInputError(
+                    f"{language!r} is not a language code; write one such as en, es or pt-BR, "
+                    "or leave it empty for the computer's language.",
+                    field="language",
+                )
         with self._uow() as uow:
             self._require(uow, Permission.MANAGE_STAFF)
             row = self._staff(uow, username)
@@ -374,6 +387,9 @@ class AdminService:
                     raise AdminInputError("Enter the person's full name.", field="full_name")
                 row.full_name = name
                 changes["full_name"] = name
+            if language is not None and language != row.language:
+                row.language = language
+                changes["language"] = language
             self._flush(uow)
             self._audit(uow, "staff_changed", "staff", row.id, changes)
             uow.commit()

@@ -39,6 +39,8 @@ class StaffSession:
     permissions: frozenset[str] = frozenset()
     # An admin set the password: the person chooses their own before anything else.
     must_change_password: bool = False
+    # The language guided scripts are shown in; empty: the computer's.
+    language: str = ""
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

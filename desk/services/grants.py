@@ -399,9 +399,7 @@ class GrantService:
         the database's own function (the one its check uses) counts them all."""
         if uow.session.get_bind().dialect.name == "postgresql":
             return int(
-                uow.session.scalar(
-                    select(func.desk_prior_total(customer_id, kind_id, excluding))
-                )
+                uow.session.scalar(select(func.desk_prior_total(customer_id, kind_id, excluding)))
                 or 0
             )
         since = dt.datetime.now(dt.UTC) - dt.timedelta(days=self._window_days(uow))

@@ -20,7 +20,13 @@ from sqlalchemy import select
 
 from desk.adapters import orm
 from desk.adapters.unit_of_work import UnitOfWork
-from desk.domain.run_log import RecordError, current_step, is_safety_incident, record_from_dict
+from desk.domain.run_log import (
+    RecordError,
+    current_step,
+    escalation_turn,
+    is_safety_incident,
+    record_from_dict,
+)
 from desk.domain.safety import RunSafety, check_report, combined
 from desk.domain.scripts import Outcome
 from desk.domain.validation import ValidationError
@@ -94,6 +100,12 @@ def store_runs(
         row.ended_at = record.ended_at
         row.outcome = record.outcome.value if record.outcome else None
         row.last_step_id = step[1][:_SCRIPT_ID_MAX] if step else None
+        turn = escalation_turn(record)
+        row.turn_script_id, row.turn_step_id, row.turn_answer_id = (
+            (turn[0][:_SCRIPT_ID_MAX], turn[1][:_SCRIPT_ID_MAX], turn[2][:_SCRIPT_ID_MAX])
+            if turn
+            else (None, None, None)
+        )
         # Once an incident, always one: the alert happened even if the run was changed later.
         row.safety_incident = bool(row.safety_incident) or incident
         row.record = text

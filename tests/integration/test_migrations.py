@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from desk.adapters.database import (
     alembic_config,
@@ -22,6 +24,7 @@ from desk.adapters.database import (
     upgrade,
 )
 from desk.bootstrap import Desk, hash_password
+from desk.domain.scripts import builtin_directory, load_builtin_library
 from desk.services.dto import CaseQuery, CaseScope
 from desk.services.errors import SchemaMismatch
 
@@ -199,3 +202,157 @@ def test_the_head_constant_matches_the_newest_migration() -> None:
     from desk.adapters.migrations import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION == _revisions()[-1]
+
+
+def _run_record(script_id: str, outcome: str | None, answers: list[tuple[str, str, str]]) -> str:
+    """A run log as revision 0005 stored it (``RunRecord.as_dict``): only what 0007 reads
+    matters here, the rest is as the panel writes it."""
+    at = "2026-01-02T10:05:00+00:00"
+    return json.dumps(
+        {
+            "script_id": script_id,
+            "script_version": 1,
+            "language": "en",
+            "started_at": "2026-01-02T10:00:00+00:00",
+            "ended_at": at if outcome else None,
+            "outcome": outcome,
+            "scripts": [{"id": script_id, "version": 1}],
+            "steps_shown": [],
+            "answers": [
+                {"script_id": s, "step_id": p, "answer_id": a, "at": at} for s, p, a in answers
+            ],
+            "ticks": [],
+            "safety_alerts": [],
+            "events": [],
+        }
+    )
+
+
+_RUNS_AT_0006 = [
+    # Escalated after going on from "last" to "supervisor_request": it turned there.
+    (
+        "last",
+        "escalated",
+        [("last", "satisfied", "wants_supervisor"), ("supervisor_request", "available", "no")],
+    ),
+    ("last", "calmed_and_resolved", [("last", "can_solve", "yes"), ("last", "satisfied", "yes")]),
+    ("deescalate_angry", "escalated", []),  # escalated before any question was answered
+    ("last", None, [("last", "can_solve", "yes")]),  # not finished
+]
+
+
+def _database_at_0006_with_runs(url: str) -> None:
+    """The first revision's case, upgraded to 0006, then the runs of ``_RUNS_AT_0006`` stored
+    with it as 0005 stored them."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine, _revisions()[0])
+        with engine.begin() as conn:
+            for statement in _FIRST_REVISION_DATA:
+                conn.execute(text(statement))
+            conn.execute(text("UPDATE staff SET password_hash = :h"), {"h": hash_password("pw")})
+        upgrade(engine, "0006")
+        with engine.begin() as conn:
+            for n, (script_id, outcome, answers) in enumerate(_RUNS_AT_0006, start=1):
+                conn.execute(
+                    text(
+                        "INSERT INTO script_runs (uuid, case_id, officer_id, script_id, "
+                        "script_version, language, started_at, ended_at, outcome, last_step_id, "
+                        "safety_incident, incident_report, record) VALUES (:uuid, 1, 1, :script, "
+                        "1, 'en', '2026-01-02 10:00:00+00', NULL, :outcome, NULL, false, '', "
+                        ":record)"
+                    ),
+                    {
+                        "uuid": f"00000000-0000-4000-8000-1000000000{n:02d}",
+                        "script": script_id,
+                        "outcome": outcome,
+                        "record": _run_record(script_id, outcome, answers),
+                    },
+                )
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_to_0007_publishes_the_shipped_scripts_and_finds_where_escalated_runs_turned(
+    empty_url: str, backend: str
+) -> None:
+    _database_at_0006_with_runs(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        upgrade(engine, "0007")
+        assert schema_differences(engine) == []
+        with engine.connect() as conn:
+            turns = conn.execute(
+                text(
+                    "SELECT outcome, turn_script_id, turn_step_id, turn_answer_id "
+                    "FROM script_runs ORDER BY id"
+                )
+            ).all()
+            staff = conn.execute(text("SELECT username, language FROM staff")).all()
+            versions = conn.execute(
+                text(
+                    "SELECT s.id, v.version, v.source, v.published_by_id, s.retired_at, "
+                    "s.proposed_for FROM scripts s JOIN script_versions v ON v.script_id = s.id "
+                    "ORDER BY s.id"
+                )
+            ).all()
+            drafts = conn.execute(text("SELECT count(*) FROM script_drafts")).scalar_one()
+    finally:
+        engine.dispose()
+
+    assert [tuple(t) for t in turns] == [
+        ("escalated", "supervisor_request", "available", "no"),
+        ("calmed_and_resolved", None, None, None),
+        ("escalated", None, None, None),
+        (None, None, None, None),
+    ]
+    assert [tuple(s) for s in staff] == [("officer", "")]
+    shipped = load_builtin_library()
+    assert [v[0] for v in versions] == sorted(s.id for s in shipped)
+    for script_id, version, source, published_by, retired_at, proposed_for in versions:
+        assert (version, published_by, retired_at) == (1, None, None)
+        assert proposed_for is None  # the file's moods, until an admin assigns others
+        assert source == (builtin_directory() / shipped[script_id].source).read_text("utf-8")
+    assert drafts == 0
+
+    if backend == "sqlite":  # the services read the upgraded file as any other
+        desk: Any = Desk.open(empty_url)
+        try:
+            assert desk.login("officer", "pw").language == ""
+            library = desk.scripts.published()
+            assert {s.id: s.version for s in library} == {s.id: 1 for s in shipped}
+            assert library.refusals == ()
+        finally:
+            desk.close()
+
+
+def test_upgrading_to_0007_gives_the_staff_logins_made_before_it_the_library(
+    postgres: Any,
+) -> None:
+    """A shared database whose staff logins were made at 0006: afterwards an officer's own login
+    reads the library and runs the services, and the database refuses it a draft."""
+    from desk.adapters.pg_roles import create_login_role
+
+    name = postgres.create_database("desk_test_migrate")
+    _database_at_0006_with_runs(postgres.url(name))
+    engine = make_engine(postgres.url(name))
+    try:
+        with engine.begin() as conn:
+            create_login_role(conn, "officer", None)
+        upgrade(engine, "0007")
+    finally:
+        engine.dispose()
+    desk: Any = Desk.open(postgres.url(name))
+    try:
+        session = desk.login("officer", "any password: the test server trusts")
+        assert session.language == ""
+        assert {s.id for s in desk.scripts.published()} == {s.id for s in load_builtin_library()}
+        with desk.engine.connect() as conn, pytest.raises(DBAPIError, match="manage_scripts"):
+            conn.execute(
+                text(
+                    "INSERT INTO script_drafts (script_id, source, updated_at) "
+                    "VALUES ('last', 'x', now())"
+                )
+            )
+    finally:
+        desk.close()

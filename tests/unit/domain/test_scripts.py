@@ -17,15 +17,20 @@ from desk.domain.scripts import (
     Library,
     Mood,
     Outcome,
+    Script,
     ScriptError,
     StepKind,
     build_library,
     builtin_directory,
+    check_in_library,
     fill,
+    leading_to,
     load_builtin_library,
     load_library,
+    new_script_source,
     parse_script,
     parse_script_text,
+    with_version,
 )
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -529,3 +534,191 @@ def test_a_generated_loop_without_a_way_out_is_refused_naming_the_step(
     with pytest.raises(ScriptError) as caught:
         parse_script(broken, "generated.toml")
     assert f"step '{victim['id']}': never reaches an end" in str(caught.value)
+
+
+# --- the library in the shared database ----------------------------------------------------------
+
+BUILTIN_TEXTS = {
+    path.stem: path.read_text(encoding="utf-8") for path in builtin_directory().glob("*.toml")
+}
+
+
+def test_with_version_changes_only_the_top_level_version_line() -> None:
+    text = GOOD.replace(
+        'text.en = "Well done."',
+        'text.en = """Well done.\nversion = 9 is what the step says, not the script."""',
+    ).replace("version = 2\n", "version = 2  # the second\n# version = 8 in a comment\n")
+    changed = with_version(text, 5)
+    assert "version = 5  # the second\n# version = 8 in a comment\n" in changed
+    assert "version = 9 is what the step says" in changed
+    assert changed.replace("version = 5", "version = 2", 1) == text
+    script = parse_script_text(changed)
+    assert script.version == 5 and script.steps == parse_script_text(text).steps
+
+
+def test_with_version_inserts_the_line_after_the_id_when_there_is_none() -> None:
+    text = GOOD.replace("version = 2\n", "")
+    changed = with_version(text, 3)
+    assert changed.startswith('\nid = "tiny"\nversion = 3\ndefault_language = "en"\n')
+    assert parse_script_text(changed).version == 3
+    # No id line either: the version goes first.
+    bare = "\n".join(line for line in text.splitlines() if not line.startswith('id = "tiny"'))
+    assert with_version(bare, 4).startswith("version = 4\n")
+
+
+def test_with_version_keeps_windows_line_endings() -> None:
+    text = GOOD.replace("\n", "\r\n")
+    changed = with_version(text, 6)
+    assert "\r\nversion = 6\r\n" in changed
+    assert changed.count("\r\n") == text.count("\r\n")
+    assert parse_script_text(changed).version == 6
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.sampled_from(sorted(BUILTIN_TEXTS)),
+    version=st.integers(min_value=1, max_value=2**63 - 1),
+    drop_line=st.booleans(),
+)
+def test_with_version_sets_any_version_of_any_shipped_script_and_nothing_else(
+    name: str, version: int, drop_line: bool
+) -> None:
+    text = BUILTIN_TEXTS[name]
+    if drop_line:
+        text = text.replace("\nversion = 1\n", "\n", 1)
+    original = parse_script_text(BUILTIN_TEXTS[name])
+    changed = with_version(text, version)
+    script = parse_script_text(changed)
+    assert script.version == version
+    assert script.steps == original.steps
+    assert (script.id, script.title, script.moods, script.proposed_for) == (
+        original.id,
+        original.title,
+        original.moods,
+        original.proposed_for,
+    )
+    assert with_version(changed, version) == changed  # numbering again changes nothing
+
+
+def onward_to(target: str, *, way_out: bool = True) -> Script:
+    """A script whose question leads to the script ``target`` (and, with ``way_out``, to an end
+    of its own)."""
+    stop = '  { id = "stop", text.en = "Stop", goto = "done" },\n' if way_out else ""
+    return parse_script_text(
+        f"""
+id = "onward"
+version = 1
+default_language = "en"
+moods = ["calm"]
+title.en = "Onward"
+
+[[steps]]
+id = "ask"
+kind = "ask"
+text.en = "Go on?"
+answers = [
+  {{ id = "other", text.en = "Another script", script = "{target}" }},
+{stop}]
+
+[[steps]]
+id = "done"
+kind = "end"
+outcome = "customer_left"
+text.en = "Done."
+""",
+        "onward.toml",
+    )
+
+
+LOOPING_TINY = """
+id = "tiny"
+version = 3
+default_language = "en"
+moods = ["calm"]
+title.en = "Tiny, round again"
+
+[[steps]]
+id = "again"
+kind = "ask"
+text.en = "Round again?"
+answers = [{ id = "round", text.en = "Round", script = "onward" }]
+"""
+
+
+def test_check_in_library_names_a_branch_to_a_script_that_is_not_there() -> None:
+    library = build_library([parse_script_text(GOOD, "tiny.toml")])
+    assert check_in_library(onward_to("tiny"), library) == ()
+    astray = parse_script_text(
+        swap(
+            '{ id = "fine", text.en = "Fine", goto = "done" }',
+            '{ id = "fine", text.en = "Fine", script = "nowhere" }',
+        ),
+        "tiny.toml",
+    )
+    problems = check_in_library(astray, library)
+    assert [(p.file, p.step, p.field) for p in problems] == [
+        ("tiny.toml", "how", "answers[0].script")
+    ]
+    assert "'nowhere' that is not in the library" in problems[0].message
+
+
+def test_check_in_library_checks_a_new_version_in_place_of_its_namesake() -> None:
+    library = build_library(
+        [parse_script_text(GOOD, "tiny.toml"), onward_to("tiny", way_out=False)]
+    )
+    assert library.refusals == ()
+    # The same id again is a new version, not a duplicate.
+    newer = parse_script_text(GOOD.replace("Well done.", "Very well done."), "tiny (draft)")
+    assert check_in_library(newer, library) == ()
+    # A new version that only leads back to onward, which only leads to tiny: no way out.
+    looping = parse_script_text(LOOPING_TINY, "tiny (draft)")
+    problems = check_in_library(looping, library)
+    assert {(p.file, p.step) for p in problems} == {
+        ("tiny (draft)", "again"),
+        ("onward.toml", "ask"),
+    }
+    assert all("never reaches an end" in p.message for p in problems)
+    # With a way out of onward, the same new version is fine.
+    free = build_library([parse_script_text(GOOD, "tiny.toml"), onward_to("tiny")])
+    assert check_in_library(looping, free) == ()
+
+
+def test_leading_to_lists_the_scripts_with_an_answer_leading_there() -> None:
+    library = load_builtin_library()
+    assert leading_to("cannot_grant", library) == ("deescalate_angry", "last")
+    assert leading_to("last", library) == ("supervisor_request",)
+    assert leading_to("service_recovery", library) == ()
+    assert leading_to("not_a_script", library) == ()
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Refunds refused", 'A "quoted" word', "back\\slash", "braces {x}", "two\nlines", "", "\x00"],
+)
+def test_a_new_script_to_start_from_is_valid_whatever_its_title(title: str) -> None:
+    script = parse_script_text(new_script_source("refunds_refused", title))
+    assert script.id == "refunds_refused" and script.version == 1
+    assert script.title.in_language("en").strip()
+    assert {s.kind for s in script.steps} >= {StepKind.ASK, StepKind.END}
+    assert script.outcomes() == {Outcome.CALMED_AND_RESOLVED, Outcome.ESCALATED}
+    assert build_library([script]).refusals == ()
+
+
+@settings(max_examples=200)
+@given(title=st.text(max_size=80))
+def test_a_new_script_to_start_from_parses_for_any_typed_title(title: str) -> None:
+    assert parse_script_text(new_script_source("new_script", title)).id == "new_script"
+
+
+def test_a_library_tells_a_script_at_each_version_it_had() -> None:
+    first = parse_script_text(GOOD.replace("version = 2", "version = 1"), "tiny v1")
+    second = parse_script_text(GOOD.replace("Well done.", "Very well done."), "tiny v2")
+    library = Library({"tiny": second}, earlier={("tiny", 1): first})
+    assert library.at_version("tiny", 2) is second
+    assert library.at_version("tiny", 1) is first
+    assert library.at_version("tiny", 1).step("done").text.in_language("en") == "Well done."
+    assert library.at_version("tiny", 3) is None
+    assert library.at_version("other", 1) is None
+    assert "tiny" in library and len(library) == 1  # earlier versions are not offered
+    retired = Library({}, earlier={("tiny", 1): first, ("tiny", 2): second})
+    assert retired.at_version("tiny", 2) is second and "tiny" not in retired
