@@ -1,11 +1,12 @@
 """The admin console: staff accounts, roles and permissions, authority limits (with the kinds of
 request), the audit trail, the organisation's settings, its service centres, specialist teams and
-case categories, each on a tab shown only to someone whose role has its permission.
+case categories, the guided-script library and the script insight report, each on a tab shown
+only to someone whose role has its permission.
 
 A separate window over the same ``Operations`` as the main window: every read and write runs on
 the worker thread, and the console reloads itself whenever anything is saved (``ops.changed``),
 re-reading the person's permissions too, so a tab appears or goes as their role changes.
-Keyboard: Alt+1…8 switch tabs, Ctrl+F goes to the tab's filter, F5 reloads, Ctrl+W closes.
+Keyboard: Alt+1…9 and Alt+0 switch tabs, Ctrl+F goes to the tab's filter, F5 reloads, Ctrl+W closes.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from PySide6.QtWidgets import (
 
 from desk.domain.authority import PERMISSION_LABELS, Permission
 from ui.admin_audit import AuditTab
+from ui.admin_insight import InsightTab
 from ui.admin_limits import LimitsTab
 from ui.admin_organisation import CategoriesTab, CentresTab, TeamsTab
 from ui.admin_roles import RolesTab
+from ui.admin_scripts import ScriptsTab
 from ui.admin_settings import SettingsTab
 from ui.admin_staff import StaffTab
 
@@ -54,6 +57,8 @@ _TABS = (
     _TabSpec("centres", "&6 Centres", (Permission.MANAGE_ORGANISATION,)),
     _TabSpec("teams", "&7 Teams", (Permission.MANAGE_ORGANISATION,)),
     _TabSpec("categories", "&8 Categories", (Permission.MANAGE_ORGANISATION,)),
+    _TabSpec("scripts", "&9 Scripts", (Permission.MANAGE_SCRIPTS,)),
+    _TabSpec("insight", "&0 Script insight", (Permission.VIEW_REPORTS, Permission.MANAGE_SCRIPTS)),
 )
 CONSOLE_PERMISSIONS = (
     Permission.MANAGE_STAFF,
@@ -61,6 +66,8 @@ CONSOLE_PERMISSIONS = (
     Permission.MANAGE_LIMITS,
     Permission.VIEW_AUDIT,
     Permission.MANAGE_ORGANISATION,
+    Permission.MANAGE_SCRIPTS,
+    Permission.VIEW_REPORTS,
 )
 
 
@@ -179,6 +186,8 @@ class AdminConsole(QMainWindow):
             | CentresTab
             | TeamsTab
             | CategoriesTab
+            | ScriptsTab
+            | InsightTab
         )
         if key == "centres":
             tab = CentresTab(self.ops)
@@ -194,6 +203,10 @@ class AdminConsole(QMainWindow):
             tab = LimitsTab(self.ops)
         elif key == "audit":
             tab = AuditTab(self.ops)
+        elif key == "scripts":
+            tab = ScriptsTab(self.ops)
+        elif key == "insight":
+            tab = InsightTab(self.ops)
         else:
             self._settings_flags = self._settings_wanted(held)
             idle_lock, grant_window = self._settings_flags
@@ -203,7 +216,7 @@ class AdminConsole(QMainWindow):
 
     def tab(self, key: str) -> Any:
         """The tab's widget (StaffTab, RolesTab, LimitsTab, AuditTab, SettingsTab, CentresTab,
-        TeamsTab, CategoriesTab) or None."""
+        TeamsTab, CategoriesTab, ScriptsTab, InsightTab) or None."""
         return self.tabs_by_key.get(key)
 
     def tab_visible(self, key: str) -> bool:
@@ -273,6 +286,7 @@ class AdminConsole(QMainWindow):
             StaffTab: lambda t: t.filter,
             RolesTab: lambda t: t.filter,
             AuditTab: lambda t: t.who,
+            ScriptsTab: lambda t: t.filter,
         }.get(type(tab))
         if target is not None:
             field = target(tab)

@@ -164,9 +164,12 @@ class StaffTab(QWidget):
             self.tr("Reset &password…"), "staffPasswordButton", self.tr("Reset password")
         )
         self.edit_button = button(
-            self.tr("&Change role, centre or supervisor…"),
+            self.tr("&Change account…"),
             "staffEditButton",
-            self.tr("Change role, centre or supervisor"),
+            self.tr("Change name, role, centre, supervisor or script language"),
+        )
+        self.edit_button.setToolTip(
+            self.tr("Name, role, centre, supervisor and script language (Enter)")
         )
         self.add_button.clicked.connect(self.add_staff)
         self.active_button.clicked.connect(self.toggle_active)
@@ -368,6 +371,40 @@ def _fill_supervisors(
     if current and combo.findData(current) < 0:  # a disabled supervisor stays shown
         combo.addItem(current, current)
     combo.setCurrentIndex(max(0, combo.findData(current or "")))
+
+
+# Offered in the script language field; any other code (such as pt-BR) can be typed.
+SCRIPT_LANGUAGES = ("en", "es", "fr", "de", "pt", "it", "nl", "pl", "ar", "zh")
+
+
+def _language_combo(object_name: str, current: str) -> QComboBox:
+    """An editable list of language codes; the first entry (empty) is the computer's language."""
+    combo = QComboBox()
+    combo.setObjectName(object_name)
+    combo.setAccessibleName(tr("Script language"))
+    combo.setEditable(True)
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    combo.addItem(tr("Computer's language"), "")
+    for code in SCRIPT_LANGUAGES:
+        combo.addItem(code, code)
+    if current and combo.findData(current) < 0:
+        combo.addItem(current, current)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    line = combo.lineEdit()
+    if line is not None:
+        line.setObjectName(f"{object_name}Edit")
+        line.setAccessibleName(tr("Script language"))
+        line.setPlaceholderText(tr("Computer's language"))
+    return combo
+
+
+def language_of(combo: QComboBox) -> str:
+    """The code typed or chosen ("" for the computer's language)."""
+    text = combo.currentText().strip()
+    if not text or text == combo.itemText(0):
+        return ""
+    index = combo.findText(text)
+    return str(combo.itemData(index)) if index >= 0 else text
 
 
 def _combo(object_name: str, accessible_name: str) -> QComboBox:
@@ -591,7 +628,8 @@ class PasswordDialog(_FieldDialog):
 
 
 class EditStaffDialog(_FieldDialog):
-    """Change a person's name, role, centre or supervisor from the copy the admin saw."""
+    """Change a person's name, role, centre, supervisor or script language from the copy the
+    admin saw."""
 
     saved = Signal(object)  # StaffInfo
     staleSeen = Signal()  # another admin's change was found: the list should reload
@@ -618,10 +656,20 @@ class EditStaffDialog(_FieldDialog):
         _fill_centres(self.centre, centres, info.centre_code)
         self.supervisor = _combo("editStaffSupervisor", self.tr("Supervisor"))
         _fill_supervisors(self.supervisor, staff, info.supervisor, exclude=info.username)
+        self.language = _language_combo("editStaffLanguage", info.language)
+        language_hint = QLabel(
+            self.tr(
+                "The language the guided scripts are shown in, where a script has it; "
+                "a code such as es or pt-BR."
+            )
+        )
+        language_hint.setWordWrap(True)
+        language_hint.setProperty("role", "hint")
         self.add_field("full_name", self.tr("&Full name:"), self.full_name)
         self.add_field("role", self.tr("&Role:"), self.role)
         self.add_field("centre", self.tr("&Centre:"), self.centre)
         self.add_field("supervisor", self.tr("Su&pervisor:"), self.supervisor)
+        self.add_field("language", self.tr("Script &language:"), self.language, language_hint)
         self.finish_layout(self.tr("&Save"), "editStaffSaveButton")
         self.role.setFocus()
 
@@ -639,6 +687,9 @@ class EditStaffDialog(_FieldDialog):
                 changes["supervisor"] = boss
             else:
                 changes["clear_supervisor"] = True
+        language = language_of(self.language)
+        if language != base.language:
+            changes["language"] = language
         return changes
 
     def submit(self) -> None:
@@ -698,6 +749,7 @@ class EditStaffDialog(_FieldDialog):
                 (self.tr("role"), old.role, fresh.role),
                 (self.tr("centre"), old.centre, fresh.centre),
                 (self.tr("supervisor"), old.supervisor, fresh.supervisor),
+                (self.tr("script language"), old.language, fresh.language),
                 (
                     self.tr("state"),
                     state_text(old) if old.active != fresh.active else "",
@@ -716,6 +768,10 @@ class EditStaffDialog(_FieldDialog):
         ):
             if (combo.currentData() or "") == was and combo.findData(now) >= 0:
                 combo.setCurrentIndex(combo.findData(now))
+        if language_of(self.language) == old.language:
+            if self.language.findData(fresh.language) < 0:
+                self.language.addItem(fresh.language, fresh.language)
+            self.language.setCurrentIndex(self.language.findData(fresh.language))
         self.base = fresh
         if differences:
             message += " " + self.tr("Now: {changes}.").format(changes="; ".join(differences))

@@ -529,8 +529,12 @@ class ScriptPanel(QWidget):
             self.run.language = language
         if self.library is not None:
             for i in range(1, self.script_choice.count()):
-                script = self.library[self.script_choice.itemData(i)]
-                self.script_choice.setItemText(i, script.title.in_language(language))
+                script_id = self.script_choice.itemData(i)
+                script = self.library.scripts.get(script_id)
+                title = (
+                    script.title.in_language(language) if script else self.script_title(script_id)
+                )
+                self.script_choice.setItemText(i, title)
         self._show_run()
 
     def _values(self) -> dict[str, str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.exc import StaleDataError
 
 from desk.adapters import orm
@@ -267,10 +268,22 @@ class ScriptLibraryService:
                     ).group_by(orm.ScriptVersion.script_id)
                 ).all()
             )
+            newest_rows = (
+                select(orm.ScriptVersion.script_id, func.max(orm.ScriptVersion.version).label("v"))
+                .group_by(orm.ScriptVersion.script_id)
+                .subquery()
+            )
             published = {
                 (v.script_id, v.version): v
-                for v in uow.session.scalars(select(orm.ScriptVersion))
-                if newest.get(v.script_id) == v.version
+                for v in uow.session.scalars(
+                    select(orm.ScriptVersion)
+                    .join(
+                        newest_rows,
+                        (newest_rows.c.script_id == orm.ScriptVersion.script_id)
+                        & (newest_rows.c.v == orm.ScriptVersion.version),
+                    )
+                    .options(defer(orm.ScriptVersion.source))
+                )
             }
             drafts = {d.script_id: d for d in uow.session.scalars(select(orm.ScriptDraft))}
             runs = dict(
@@ -387,6 +400,7 @@ class ScriptLibraryService:
             ]
 
     def version_source(self, script_id: str, version: int) -> str:
+        self._require_read(Permission.MANAGE_SCRIPTS)
         with self._uow(read_only=True) as uow:
             source = uow.session.scalar(
                 select(orm.ScriptVersion.source).where(
