@@ -55,10 +55,12 @@ from desk.services.errors import (
 )
 from desk.services.grants import GrantService
 from desk.services.inbox import InboxService
+from desk.services.leave import LeaveService
 from desk.services.permissions import held_permissions
 from desk.services.reference import ReferenceService, read_settings
 from desk.services.safety_alerts import SafetyAlertService
 from desk.services.script_library import ScriptLibraryService
+from desk.services.work_items import WorkItemService
 
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
@@ -101,6 +103,8 @@ class Desk:
         self.inbox = InboxService(self._unit_of_work, self._actor)
         self.scripts = ScriptLibraryService(self._unit_of_work, self._actor)
         self.safety = SafetyAlertService(self._unit_of_work, self._actor)
+        self.leave = LeaveService(self._unit_of_work, self._actor)
+        self.items = WorkItemService(self._unit_of_work, self._actor)
         self.reference = ReferenceService(self._unit_of_work)
 
     # --- opening ------------------------------------------------------------------------------

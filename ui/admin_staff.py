@@ -8,6 +8,7 @@ says who changed what, reloads, and keeps the admin's own choices for a delibera
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -56,6 +57,14 @@ def state_text(info: StaffInfo) -> str:
         parts.append(tr("must change password"))
     if not info.has_login:
         parts.append(tr("no login yet"))
+    if info.away_until is not None and info.away_until >= dt.date.today():
+        parts.append(
+            tr("away {first} to {last}, {deputy} deputises").format(
+                first=f"{info.away_from:%d %b}",
+                last=f"{info.away_until:%d %b}",
+                deputy=info.deputy or "",
+            )
+        )
     return ", ".join(parts)
 
 
@@ -171,6 +180,13 @@ class StaffTab(QWidget):
         self.edit_button.setToolTip(
             self.tr("Name, role, centre, supervisor and script language (Enter)")
         )
+        self.leave_button = button(
+            self.tr("&Leave…"), "staffLeaveButton", self.tr("Leave and deputy")
+        )
+        self.leave_button.setToolTip(
+            self.tr("The days this person is away, and who decides in their place")
+        )
+        self.leave_button.clicked.connect(self.edit_leave)
         self.add_button.clicked.connect(self.add_staff)
         self.active_button.clicked.connect(self.toggle_active)
         self.password_button.clicked.connect(self.reset_password)
@@ -181,7 +197,7 @@ class StaffTab(QWidget):
         top.addWidget(filter_label)
         top.addWidget(self.filter, 1)
         actions = QHBoxLayout()
-        for widget in (self.add_button, self.edit_button, self.password_button):
+        for widget in (self.add_button, self.edit_button, self.leave_button, self.password_button):
             actions.addWidget(widget)
         actions.addWidget(self.active_button)
         actions.addStretch(1)
@@ -258,7 +274,12 @@ class StaffTab(QWidget):
 
     def _update_buttons(self) -> None:
         info = self.selected()
-        for widget in (self.active_button, self.password_button, self.edit_button):
+        for widget in (
+            self.active_button,
+            self.password_button,
+            self.edit_button,
+            self.leave_button,
+        ):
             widget.setEnabled(info is not None)
         retitle(
             self.active_button,
@@ -325,6 +346,19 @@ class StaffTab(QWidget):
                     self.tr(
                         "{name} must log in with the temporary password and choose a new one."
                     ).format(name=who.full_name)
+                )
+            )
+            self._open(dialog)
+
+    def edit_leave(self) -> None:
+        from ui.leave_dialog import LeaveDialog
+
+        info = self.selected()
+        if info is not None:
+            dialog = LeaveDialog(self.ops, username=info.username, parent=self.window())
+            dialog.saved.connect(
+                lambda who: self.message.info(
+                    self.tr("{name}'s leave was saved.").format(name=info.full_name)
                 )
             )
             self._open(dialog)

@@ -8,9 +8,10 @@ the customer's earlier requests of that kind within the rolling window and their
 authority rule says, and the case's timeline with its guided-script runs.
 
 Keys, with the list focused: J or Down next, K or Up previous, Enter opens the case, A approves,
-L approves a lower amount, R rejects, T returns to the officer, E escalates up the chain. Every
-decision's refusal (above the authority, already decided by someone else) is said in the pane, and
-the list is read again; an item decided elsewhere leaves the list on the next ``ops.changed``.
+L approves a lower amount, R rejects, T returns to the officer, E escalates up the chain, P passes
+it on to a named person. Every decision's refusal (above the authority, already decided by someone
+else) is said in the pane, and the list is read again; an item decided elsewhere leaves the list on
+the next ``ops.changed``. A refused pass-on is said in its dialog, beside the person chosen.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import itertools
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -32,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from desk.domain.money import AmountError, Currency, parse_amount
 from desk.domain.scripts import Library
+from desk.services.errors import ConflictError, NotFound
 from desk.services.grants import Outcome, RequestView
 from desk.services.inbox import (
     Escalated,
@@ -44,10 +47,10 @@ from desk.services.inbox import (
 )
 from ui.inbox_common import TriageTable, caption, error_text, make_button
 from ui.inbox_detail import InboxDetailPane
-from ui.inbox_dialogs import Decision, DecisionDialog
+from ui.inbox_dialogs import Decision, DecisionDialog, PassOnDialog
 from ui.inbox_model import InboxModel
 from ui.inbox_sent import SentForDecisionWidget
-from ui.operations import Operations
+from ui.operations import Operations, is_user_error
 from ui.widgets import FieldError, set_role
 
 TICK_MS = 60_000  # ages move on once a minute without asking the server
@@ -75,6 +78,7 @@ class InboxWidget(QWidget):
         self.model = InboxModel(ops, reference_currency, self)
         self.counts: InboxCounts | None = None
         self.dialog: DecisionDialog | None = None
+        self.pass_dialog: PassOnDialog | None = None
         self.busy = False
         self._restore: tuple[int | None, int] | None = None  # (request id, row) after a reload
 
@@ -147,6 +151,9 @@ class InboxWidget(QWidget):
         self.escalate_button = make_button(
             self.tr("&Escalate… (E)"), "inboxEscalate", self.tr("Escalate up the chain")
         )
+        self.pass_button = make_button(
+            self.tr("&Pass on to… (P)"), "inboxPassOn", self.tr("Pass on to a named person")
+        )
         self.open_button = make_button(
             self.tr("&Open case (Enter)"), "inboxOpenCase", self.tr("Open the case")
         )
@@ -182,7 +189,7 @@ class InboxWidget(QWidget):
         top.addLayout(self.counts_bar)
         top.addStretch(1)
         buttons = QHBoxLayout()
-        for button in (*self.action_buttons.values(), self.open_button):
+        for button in (*self.action_buttons.values(), self.pass_button, self.open_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         side = QWidget()
@@ -216,6 +223,7 @@ class InboxWidget(QWidget):
             self.sort,
             self.table,
             *self.action_buttons.values(),
+            self.pass_button,
             self.open_button,
         ]
         for first, second in itertools.pairwise(chain):
@@ -237,6 +245,11 @@ class InboxWidget(QWidget):
         for decision, button in self.action_buttons.items():
             button.clicked.connect(lambda _checked=False, d=decision: self.act(d))
         self.open_button.clicked.connect(self.open_case)
+        self.pass_button.clicked.connect(self.pass_on)
+        # P, like the triage table's own letters: only while the list has the focus.
+        pass_key = QShortcut(QKeySequence(Qt.Key.Key_P), self.table)
+        pass_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        pass_key.activated.connect(self.pass_on)
         self.model.loaded.connect(self._loaded)
         self.model.loadFailed.connect(lambda message: self._say(message, "error"))
         self.model.modelReset.connect(self._update_buttons)
@@ -406,13 +419,13 @@ class InboxWidget(QWidget):
             text = self.tr("{shown} shown{more}.").format(shown=shown, more=more)
         keys = self.tr(
             "Keys: J/K next/previous · Enter open the case · A approve · L approve less · "
-            "R reject · T return to the officer · E escalate"
+            "R reject · T return to the officer · E escalate · P pass on to someone"
         )
         self.info.setText(f"{text}  {keys}")
 
     def _update_buttons(self) -> None:
         has_item = self.current_item() is not None
-        for button in (*self.action_buttons.values(), self.open_button):
+        for button in (*self.action_buttons.values(), self.pass_button, self.open_button):
             button.setEnabled(has_item and not self.busy)
 
     def _on_tick(self) -> None:
@@ -480,14 +493,94 @@ class InboxWidget(QWidget):
             label=self.tr("Recording the decision"),
         )
 
-    def _done(self, decision: Decision, item: InboxItem, result: RequestView | Escalated) -> None:
+    def pass_on(self) -> None:
+        """Pass the current item to a named person who may decide it, with a reason. The
+        dialog stays open until the service answers, so a refusal is said beside the person."""
+        item = self.current_item()
+        if item is None or self.busy:
+            return
+        dialog = PassOnDialog(
+            self._what(item),
+            with_reason=True,
+            hint=self.tr(
+                "Choose someone whose limit covers it, with the customer's earlier grants; "
+                "they read the reason first."
+            ),
+            parent=self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.submitted.connect(
+            lambda username, reason: self._send_pass_on(item, dialog, username, reason)
+        )
+        dialog.finished.connect(lambda _result: self._pass_dialog_closed(dialog))
+        self.pass_dialog = dialog
+        dialog.open()
+        self.ops.query(
+            lambda d: d.leave.deputies(),
+            on_success=dialog.set_choices,
+            on_error=lambda exc: dialog.refused(error_text(exc)),
+            owner=dialog,
+            key=f"inbox-pass-on-people-{id(self)}",
+        )
+
+    def _pass_dialog_closed(self, dialog: PassOnDialog) -> None:
+        if self.pass_dialog is dialog:
+            self.pass_dialog = None
+        self.table.setFocus()
+
+    def _send_pass_on(
+        self, item: InboxItem, dialog: PassOnDialog, username: str, reason: str
+    ) -> None:
+        self._set_busy(True)
+        self._say("", "hint")
+        self.ops.write(
+            lambda d: inbox_of(d).reassign(
+                item.id, username, reason, expected_version=item.version
+            ),
+            on_success=lambda result: self._passed_on(item, dialog, result),
+            on_error=lambda exc: self._pass_on_refused(dialog, exc),
+            owner=self,
+            label=self.tr("Passing the item on"),
+        )
+
+    def _passed_on(self, item: InboxItem, dialog: PassOnDialog, result: Escalated) -> None:
         self._set_busy(False)
-        what = self.tr("{kind} of {amount} for {customer} ({case})").format(
+        if dialog is self.pass_dialog:
+            dialog.set_busy(False)
+            dialog.accept()
+        self._say(
+            self.tr("Passed on to {who}: {what}.").format(
+                who=result.assigned_to, what=self._what(item)
+            ),
+            "hint",
+        )
+        self.decided.emit(result)
+        self.table.setFocus()
+
+    def _pass_on_refused(self, dialog: PassOnDialog, exc: BaseException) -> None:
+        """The person cannot take it: said in the dialog. The item has gone (decided or passed
+        on by someone else): the dialog closes, the pane says why and the list is read again."""
+        self._set_busy(False)
+        gone = isinstance(exc, (ConflictError, NotFound))
+        if dialog is self.pass_dialog and not gone and is_user_error(exc):
+            dialog.refused(error_text(exc))
+            return
+        if dialog is self.pass_dialog:
+            dialog.set_busy(False)
+            dialog.reject()
+        self._failed(exc)
+
+    def _what(self, item: InboxItem) -> str:
+        return self.tr("{kind} of {amount} for {customer} ({case})").format(
             kind=item.kind_label,
             amount=self.currency.format(item.amount_minor),
             customer=item.customer_name,
             case=item.case_reference,
         )
+
+    def _done(self, decision: Decision, item: InboxItem, result: RequestView | Escalated) -> None:
+        self._set_busy(False)
+        what = self._what(item)
         if isinstance(result, Escalated):
             text = self.tr("Passed up to {who}: {what}.").format(who=result.assigned_to, what=what)
         elif decision is Decision.APPROVE_LOWER:

@@ -1,4 +1,5 @@
-"""The small dialogs of a decision: approve, approve a lower amount, reject, return, escalate.
+"""The small dialogs of a decision: approve, approve a lower amount, reject, return, escalate,
+and pass on to a named person.
 
 Each checks what it can before anything is sent (a reason where one is required, an amount that is
 not above the one asked, not negative and has the currency's decimals); the decision itself is
@@ -7,11 +8,14 @@ checked again by the service and, on PostgreSQL, by the database.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -24,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from desk.domain.money import AmountError, Currency, parse_amount, to_major_text
 from desk.services.inbox import InboxItem
+from desk.services.leave import DeputyChoice
 from ui.widgets import FieldError, TextBox
 
 
@@ -228,3 +233,149 @@ class DecisionDialog(QDialog):
         self.amount_minor = amount
         self.reason = reason
         self.accept()
+
+
+class PassOnDialog(QDialog):
+    """Pass an item on to a named person who may decide it (a colleague with time, the
+    specialist for the kind): the person and, where the service records one, the reason.
+
+    Unlike the decision dialogs it stays open while the service answers: ``submitted`` carries
+    the choice, and a refusal (their limit does not cover it, they asked for it themselves) comes
+    back through ``refused`` and is said beside the person, with nothing typed lost. The caller
+    closes it with ``accept`` once the item has moved. Ctrl+Enter confirms, Esc cancels."""
+
+    submitted = Signal(str, str)  # user name, reason
+
+    def __init__(
+        self, summary: str, *, with_reason: bool, hint: str = "", parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.with_reason = with_reason
+        self.busy = False
+        self.loaded = False  # the people have arrived
+        self.setObjectName("passOnDialog")
+        self.setWindowTitle(self.tr("Pass on to someone"))
+        self.setAccessibleName(self.tr("Pass on to someone"))
+        self.setMinimumWidth(480)
+        heading = QLabel(summary)
+        heading.setObjectName("passOnSummary")
+        heading.setTextFormat(Qt.TextFormat.PlainText)
+        heading.setWordWrap(True)
+
+        self.person = QComboBox(self)
+        self.person.setObjectName("passOnPerson")
+        self.person.setAccessibleName(self.tr("Person to pass it on to"))
+        self.person.addItem(self.tr("Loading the people who may decide…"), None)
+        self.person.setEnabled(False)
+        self.person_error = FieldError("passOnPersonError", self)
+        self.reason_box = TextBox("passOnReason", self.tr("Reason"), lines=3, parent=self)
+        self.reason_error = FieldError("passOnReasonError", self)
+
+        form = QFormLayout()
+        caption = QLabel(self.tr("&Person:"))
+        caption.setBuddy(self.person)
+        form.addRow(caption, self.person)
+        form.addRow("", self.person_error)
+        if with_reason:
+            caption = QLabel(self.tr("&Why pass it on:"))
+            caption.setBuddy(self.reason_box)
+            form.addRow(caption, self.reason_box)
+            form.addRow("", self.reason_error)
+        else:
+            self.reason_box.hide()
+        hint_label = QLabel(
+            (hint + " " if hint else "") + self.tr("Ctrl+Enter confirms, Esc cancels.")
+        )
+        hint_label.setObjectName("passOnHint")
+        hint_label.setProperty("role", "hint")
+        hint_label.setWordWrap(True)
+        form.addRow("", hint_label)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.confirm = QPushButton(self.tr("P&ass on"))
+        self.confirm.setObjectName("passOnConfirm")
+        self.confirm.setAccessibleName(self.tr("Pass on"))
+        buttons.addButton(self.confirm, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.confirm.setDefault(True)
+        self.cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel.setAutoDefault(False)
+        self.cancel.setObjectName("passOnCancel")
+        self.cancel.setAccessibleName(self.tr("Cancel"))
+        buttons.accepted.connect(self._submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(self._submit)
+        self.person.currentIndexChanged.connect(lambda _i: self.person_error.clear_message())
+        self.person.setFocus()
+
+    def set_choices(self, choices: Sequence[DeputyChoice]) -> None:
+        """The people who may decide (the logged-in person left out), with their leave."""
+        self.person.clear()
+        self.person.addItem(self.tr("Choose a person"), None)
+        today = dt.date.today()
+        for choice in choices:
+            text = f"{choice.full_name} — {choice.centre}"
+            if choice.away_from and choice.away_until and choice.away_until >= today:
+                text += " " + self.tr("(away {first} to {last})").format(
+                    first=f"{choice.away_from:%d %b}", last=f"{choice.away_until:%d %b}"
+                )
+            self.person.addItem(text, choice.username)
+        self.loaded = True
+        self.person.setEnabled(not self.busy)
+        self.person.setFocus()
+
+    def choose(self, username: str) -> bool:
+        """Select a person by user name (False when they are not offered)."""
+        index = self.person.findData(username)
+        if index >= 0:
+            self.person.setCurrentIndex(index)
+        return index >= 0
+
+    def _submit(self) -> None:
+        if self.busy:
+            return
+        username = self.person.currentData()
+        if not username:
+            self._tell(self.person_error, self.tr("Choose the person to pass it on to."))
+            self.person.setFocus()
+            return
+        self.person_error.clear_message()
+        reason = " ".join(self.reason_box.text().split())
+        if self.with_reason and not reason:
+            self._tell(self.reason_error, self.tr("Give a reason: they read it first."))
+            self.reason_box.setFocus()
+            return
+        self.reason_error.clear_message()
+        self.set_busy(True)
+        self.submitted.emit(str(username), reason)
+
+    def refused(self, message: str, *, field: str = "person") -> None:
+        """The service said no: say it beside the field; everything chosen and typed stays."""
+        self.set_busy(False)
+        if field == "reason" and self.with_reason:
+            self._tell(self.reason_error, message)
+            self.reason_box.setFocus()
+        else:
+            self._tell(self.person_error, message)
+            self.person.setFocus()
+
+    def _tell(self, error: FieldError, message: str) -> None:
+        """A message beside a field; the dialog grows to hold it rather than squeeze the rest."""
+        error.show_message(message)
+        self.layout().activate()
+        self.resize(self.width(), max(self.height(), self.sizeHint().height()))
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.confirm.setEnabled(not busy)
+        self.reason_box.setEnabled(not busy)
+        self.person.setEnabled(not busy and self.loaded)
+
+    def reject(self) -> None:
+        if not self.busy:  # once sent, the answer comes back to this dialog
+            super().reject()

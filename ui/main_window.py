@@ -33,9 +33,13 @@ from ui.case_list import CaseListWidget
 from ui.idle_lock import IdleWatcher
 from ui.inbox import InboxWidget
 from ui.inbox_sent import SentForDecisionWidget
+from ui.items_inbox import ItemsInboxWidget
+from ui.items_sent import ItemsSentWidget
 from ui.labels import label, local_time
 from ui.lock_screen import LockScreen, UnlockDialog, WindowCovers
+from ui.notifier import INBOX, SAFETY, Notifier, desk_icon
 from ui.operations import Operations, bug_message, is_user_error
+from ui.recognition import RecognitionBanner
 from ui.safety_banner import SafetyBanner
 from ui.script_panel import ScriptPanel
 from ui.timeline import TimelineWidget
@@ -77,6 +81,7 @@ class MainWindow(QMainWindow):
         self.drafts = drafts if drafts is not None else DraftStore(config.drafts_dir())
         self.setObjectName("mainWindow")
         self.setWindowTitle(self.tr("Desk"))
+        self.setWindowIcon(desk_icon())
         self.resize(1280, 860)
         self.form: CaseForm | None = None
         self.case_list: CaseListWidget | None = None
@@ -87,6 +92,12 @@ class MainWindow(QMainWindow):
         self._locked = False
         self.inbox: InboxWidget | None = None  # for roles that decide approvals
         self.sent: SentForDecisionWidget | None = None
+        # Tells a decider whose window is not in front what arrived (made with the inbox).
+        self.notifier: Notifier | None = None
+        self.items_inbox: ItemsInboxWidget | None = None  # reviews, replies, compliments
+        self.items_sent: ItemsSentWidget | None = None
+        self._approvals_waiting = 0
+        self._items_waiting = 0
 
         loading = QLabel(self.tr("Loading…"))
         loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -97,11 +108,14 @@ class MainWindow(QMainWindow):
         # A safety alert for a supervisor shows above every screen.
         self.safety_banner = SafetyBanner(ops)
         self.safety_banner.openCaseRequested.connect(self.open_case)
+        self.safety_banner.alertsArrived.connect(self._safety_alerts_arrived)
         central = QWidget()
         central_layout = QVBoxLayout(central)
         central_layout.setContentsMargins(0, 0, 0, 0)
         central_layout.setSpacing(0)
         central_layout.addWidget(self.safety_banner)
+        self.recognition_banner = RecognitionBanner(ops)
+        central_layout.addWidget(self.recognition_banner)
         central_layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self._alerts_unsent: dict[uuid.UUID, dict[str, Any]] = {}
@@ -186,8 +200,14 @@ class MainWindow(QMainWindow):
         self._build_case_actions()
         file_menu.addSeparator()
         file_menu.addAction(self.grant_action)
+        file_menu.addAction(self.review_action)
+        file_menu.addAction(self.reply_action)
+        file_menu.addAction(self.compliment_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.inbox_action)
+        file_menu.addAction(self.items_action)
         file_menu.addAction(self.sent_action)
+        file_menu.addAction(self.leave_action)
         file_menu.addAction(self.admin_action)
         file_menu.addSeparator()
         file_menu.addAction(self.lock_action)
@@ -201,6 +221,9 @@ class MainWindow(QMainWindow):
             self.find_action,
             self.print_action,
             self.grant_action,
+            self.review_action,
+            self.reply_action,
+            self.compliment_action,
         ):
             action.setEnabled(False)
 
@@ -353,6 +376,9 @@ class MainWindow(QMainWindow):
         if action == ActionKind.APPROVAL_REQUEST.value:
             self.grant()
             return
+        if action == ActionKind.ESCALATION.value and form is not None and form.view is not None:
+            self.raise_item("review", prefill=text)
+            return
         if action == ActionKind.REFERRAL.value and form is not None:
             form.prepare_referral(text)
             self.statusBar().showMessage(
@@ -404,15 +430,64 @@ class MainWindow(QMainWindow):
         )
         self.inbox_action.setEnabled(False)
         self.sent_action.setEnabled(False)
+        self.leave_action = self._action(
+            self.tr("My lea&ve…"), "myLeaveAction", None, self.my_leave
+        )
+        self.items_action = self._action(
+            self.tr("Re&views, replies and compliments"),
+            "itemsInboxAction",
+            "Ctrl+Shift+V",
+            self.show_items,
+        )
+        self.items_action.setEnabled(False)
+        self.items_action.setVisible(False)
+        self.review_action = self._action(
+            self.tr("Ask for a supervisor's &review…"),
+            "askReviewAction",
+            "Ctrl+Shift+R",
+            lambda: self.raise_item("review"),
+        )
+        self.reply_action = self._action(
+            self.tr("Send a reply for vetting…"),
+            "replyVettingAction",
+            "Ctrl+Shift+Y",
+            lambda: self.raise_item("reply"),
+        )
+        self.compliment_action = self._action(
+            self.tr("Record a c&ompliment about staff…"),
+            "complimentAction",
+            "Ctrl+Shift+O",
+            lambda: self.raise_item("compliment"),
+        )
         self._show_admin_for(self.session)
 
     def _show_admin_for(self, session: StaffSession | None) -> None:
         """The console is offered to people whose role may configure something."""
+        from desk.domain.authority import Permission
         from ui.admin_console import CONSOLE_PERMISSIONS as admin
 
         allowed = session is not None and any(session.can(p) for p in admin)
         self.admin_action.setVisible(allowed)
         self.admin_action.setEnabled(allowed and not self._locked)
+        decides = session is not None and session.can(Permission.DECIDE_APPROVALS)
+        self.leave_action.setVisible(decides)
+        self.leave_action.setEnabled(decides and not self._locked)
+
+    def my_leave(self) -> None:
+        """File → My leave…: a decider's days away and the deputy who decides meanwhile."""
+        from ui.leave_dialog import LeaveDialog
+
+        dialog = LeaveDialog(self.ops, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(
+            lambda info: self.statusBar().showMessage(
+                self.tr("Your leave is saved; your deputy sees what waits for you meanwhile.")
+                if getattr(info, "away_from", None)
+                else self.tr("No leave is set: what waits for you comes to you."),
+                10000,
+            )
+        )
+        dialog.open()
 
     def grant(self) -> None:
         """Ctrl+Shift+W: grant at the counter within the officer's limit, or ask who can."""
@@ -430,6 +505,37 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.done.connect(self._granted)
         dialog.open()
+
+    def raise_item(self, kind: str, prefill: str = "") -> None:
+        """Ctrl+Shift+R / Y / O: a review request, a reply to vet, a compliment about staff, on
+        the case on show (saved first)."""
+        from ui.item_dialogs import ComplimentDialog, ReplyVettingDialog, ReviewRequestDialog
+
+        form = self.form
+        if form is None:
+            return
+        if form.view is None:
+            self.statusBar().showMessage(
+                self.tr("Save the case first: this belongs to a saved case."), 8000
+            )
+            return
+        dialog_class = {
+            "review": ReviewRequestDialog,
+            "reply": ReplyVettingDialog,
+            "compliment": ComplimentDialog,
+        }[kind]
+        dialog = dialog_class(self.ops, form.view.id, form.view.reference, self, prefill=prefill)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.done.connect(self._item_raised)
+        dialog.open()
+        self._item_dialog = dialog
+
+    def _item_raised(self, view: object) -> None:
+        to = getattr(view, "assigned_to", "") or self.tr("the centre's supervisors")
+        self.statusBar().showMessage(self.tr("Sent to {who}.").format(who=to), 8000)
+        case_id = getattr(view, "case_id", None)
+        if self.form is not None and case_id is not None:
+            self.form.open_case(case_id)
 
     def _granted(self, view: object) -> None:
         status = getattr(view, "status", "")
@@ -617,10 +723,14 @@ class MainWindow(QMainWindow):
             self.find_action,
             self.print_action,
             self.grant_action,
+            self.review_action,
+            self.reply_action,
+            self.compliment_action,
         ):
             action.setEnabled(True)
         self._start_listening()
         self.safety_banner.refresh()
+        self.recognition_banner.refresh()
         if self._locked:  # locked while the lists were loading: the screens wait behind the lock
             self._keep_screens_locked()
         else:
@@ -641,11 +751,25 @@ class MainWindow(QMainWindow):
             self.inbox.set_library(self.script_panel.library)
             self.script_panel.libraryLoaded.connect(self.inbox.set_library)
             self.tabs.addTab(self.inbox, self.tr("Decisions"))
+            self.notifier = Notifier(self)
+            self.notifier.shown.connect(self._shown_from_tray)
+        if session is not None and (
+            session.can(Permission.DECIDE_APPROVALS) or session.can(Permission.VET_REPLIES)
+        ):
+            self.items_inbox = ItemsInboxWidget(self.ops)
+            self.items_inbox.openCaseRequested.connect(self.open_case)
+            self.items_inbox.countsChanged.connect(self._items_counts)
+            self.tabs.addTab(self.items_inbox, self.tr("Reviews"))
         self.sent = SentForDecisionWidget(self.ops, reference.currency)
         self.sent.openCaseRequested.connect(self.open_case)
         self.tabs.addTab(self.sent, self.tr("Sent for decision"))
+        self.items_sent = ItemsSentWidget(self.ops)
+        self.items_sent.openCaseRequested.connect(self.open_case)
+        self.tabs.addTab(self.items_sent, self.tr("My reviews and replies"))
         self.inbox_action.setEnabled(self.inbox is not None)
         self.inbox_action.setVisible(self.inbox is not None)
+        self.items_action.setEnabled(self.items_inbox is not None)
+        self.items_action.setVisible(self.items_inbox is not None)
         self.sent_action.setEnabled(True)
 
     def _inbox_counts(self, waiting: int, overdue: int) -> None:
@@ -656,11 +780,75 @@ class MainWindow(QMainWindow):
         if overdue:
             text += " " + self.tr("· {n} overdue").format(n=overdue)
         self.tabs.setTabText(index, text)
+        self._count_for_notifier(waiting)
+
+    def _items_counts(self, waiting: int) -> None:
+        if self.items_inbox is None:
+            return
+        index = self.tabs.indexOf(self.items_inbox)
+        self.tabs.setTabText(
+            index, self.tr("Reviews ({n})").format(n=waiting) if waiting else self.tr("Reviews")
+        )
+        self._items_waiting = waiting
+        self._tell_notifier()
+
+    # --- telling a person whose window is not in front -----------------------------------
+
+    def _count_for_notifier(self, waiting: int) -> None:
+        """The notifier counts everything waiting: the tab's count leaves out what the filters
+        hide, so while a filter is on, the whole count is read apart."""
+        notifier, inbox = self.notifier, self.inbox
+        if notifier is None or inbox is None:
+            return
+        query = inbox.model.query
+        hidden = (query.centre_id, query.officer_id, query.min_amount_minor, query.max_amount_minor)
+        if all(f is None for f in hidden):  # the kind filter does not change the counts
+            self._approvals_waiting = waiting
+            self._tell_notifier()
+            return
+        from desk.services.inbox import inbox_of
+
+        self.ops.query(
+            lambda d: inbox_of(d).counts().total,
+            on_success=self._approvals_counted,
+            on_error=lambda exc: None,  # the tab says what went wrong; the next news reads again
+            owner=self,
+            key="notifier-waiting",
+        )
+
+    def _approvals_counted(self, waiting: int) -> None:
+        self._approvals_waiting = waiting
+        self._tell_notifier()
+
+    def _tell_notifier(self) -> None:
+        """Everything waiting for this person: approval requests and the other items."""
+        if self.notifier is not None:
+            self.notifier.set_waiting(self._approvals_waiting + self._items_waiting)
+
+    def _safety_alerts_arrived(self, alerts: list[SafetyAlertView]) -> None:
+        me = self.session.username if self.session is not None else ""
+        others = [a for a in alerts if a.raised_by_username != me]  # not one's own alert
+        if self.notifier is not None and others:
+            self.notifier.safety_alerts(others)
+
+    def _shown_from_tray(self, what: str) -> None:
+        """The person clicked a message in the tray: the window came back, at what it told."""
+        if self._locked:
+            return
+        if what == INBOX:
+            self.show_inbox()
+        elif what == SAFETY and self.safety_banner.isVisible():
+            self.safety_banner.acknowledge_button.setFocus()
 
     def show_inbox(self) -> None:
         if self.inbox is not None:
             self.tabs.setCurrentWidget(self.inbox)
             self.inbox.table.setFocus()
+
+    def show_items(self) -> None:
+        if self.items_inbox is not None:
+            self.tabs.setCurrentWidget(self.items_inbox)
+            self.items_inbox.current_table().setFocus()
 
     def show_sent(self) -> None:
         if self.sent is not None:
@@ -858,7 +1046,7 @@ class MainWindow(QMainWindow):
             self.form.save_draft()
         focus = QApplication.focusWidget()
         self._focus_before_lock = focus if focus is not None and self.isAncestorOf(focus) else None
-        self._title_when_unlocked = self.windowTitle()
+        self._title_when_unlocked = self._plain_title()
         self.setWindowTitle(self._locked_title)
         self.statusBar().clearMessage()
         # Other windows first, while their focus is still where the person left it.
@@ -1008,7 +1196,14 @@ class MainWindow(QMainWindow):
         else:
             self.setWindowTitle(title)
 
+    def _plain_title(self, title: str | None = None) -> str:
+        """The title without the notifier's badge ("(3) Desk — …")."""
+        if self.notifier is not None:
+            return self.notifier.plain_title(title)
+        return self.windowTitle() if title is None else title
+
     def _title_changed(self, title: str) -> None:
+        title = self._plain_title(title)
         if self._locked and title != self._locked_title:
             self._title_when_unlocked = title
             self.setWindowTitle(self._locked_title)
@@ -1026,6 +1221,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.idle_watcher.stop()
         self._stop_listening()
+        if self.notifier is not None:
+            self.notifier.stop()
         if self._locked:
             self._leaving = True
             if self.unlock_dialog is not None:

@@ -31,6 +31,7 @@ QFrame#safetyBanner QPushButton { padding: 4px 12px; }
 class SafetyBanner(QFrame):
     openCaseRequested = Signal(int)
     acknowledged = Signal(object)  # SafetyAlertView
+    alertsArrived = Signal(list)  # the SafetyAlertViews not shown before, newest first
 
     def __init__(self, ops: Operations, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -99,6 +100,7 @@ class SafetyBanner(QFrame):
             window = self.window()
             QApplication.alert(window, 0)
             QApplication.beep()
+            self.alertsArrived.emit([a for a in self.alerts if a.id in fresh])
 
     def acknowledge(self) -> None:
         if not self.alerts:

@@ -133,6 +133,10 @@ class Staff(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The language guided scripts are shown in ("es", "pt-BR"); empty: the computer's language.
     language: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # Leave (whole days, both included) and who decides meanwhile (desk.domain.leave).
+    away_from: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    away_until: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    deputy_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
     __mapper_args__ = {"version_id_col": version}
 
     role: Mapped[Role] = relationship(lazy="joined")
@@ -467,3 +471,42 @@ class SafetyAlert(Base):
     raised_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+
+
+class WorkItem(Base):
+    """What else reaches a supervisor's inbox besides approval requests: a customer's (or the
+    officer's) request for a supervisor's review, a reply to vet before it is sent, a compliment
+    about a member of staff. Exactly one decision stands (the version and a row lock)."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        Index("ix_work_items_assignee_status", "assigned_to_id", "status", "requested_at"),
+        Index("ix_work_items_requester", "requested_by_id", "requested_at"),
+        Index("ix_work_items_subject", "subject_staff_id", "decided_at"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(20))  # review, reply, compliment
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    # A compliment: the member of staff it is about.
+    subject_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    # A review: who asked for it (customer_asked, cannot_resolve).
+    origin: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    body: Mapped[str] = mapped_column(Text)  # the reason, the draft reply, the compliment
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    # pending, returned (for more information), done, withdrawn
+    status: Mapped[str] = mapped_column(String(20))
+    # review: upheld, changed; reply: approved; compliment: acknowledged
+    outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The reason, the approved (possibly edited) reply, the recognition note.
+    response: Mapped[str] = mapped_column(Text, default="", server_default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # A vetted reply: when the officer marked it as sent (only once approved).
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # A compliment's recognition note: when the staff member read it.
+    seen_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__ = {"version_id_col": version}

@@ -24,6 +24,7 @@ STAFF_WRITABLE = (
     "script_runs",
     "approval_requests",
     "safety_alerts",
+    "work_items",
 )
 
 # Configuration: writable only with the matching permission (a trigger checks it).
@@ -49,6 +50,7 @@ STAFF_ADMIN_FUNCTIONS = (
     "desk_require_manage_staff()",
     "desk_require_verifier(text)",
     "desk_login_role(text)",
+    "desk_set_my_leave(date, date, bigint)",
 )
 
 # Tables staff may only add to: never update or delete.

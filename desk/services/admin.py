@@ -62,6 +62,9 @@ class StaffInfo:
     has_login: bool
     version: int
     language: str = ""  # of the guided scripts; empty: the computer's
+    away_from: dt.date | None = None
+    away_until: dt.date | None = None
+    deputy: str | None = None  # user name of who decides while this person is away
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,14 @@ GRANT_WINDOW_DAYS = org_settings.WholeNumberSetting(
 )
 
 # The audit actions that change a staff account or a role (not logins, which touch no record).
-_STAFF_CHANGES = ("staff_added", "staff_changed", "staff_enabled", "staff_disabled")
+_STAFF_CHANGES = (
+    "staff_added",
+    "staff_changed",
+    "staff_enabled",
+    "staff_disabled",
+    "staff_leave_set",
+    "staff_leave_cleared",
+)
 _ROLE_CHANGES = ("role_added", "permissions_changed")
 _CENTRE_CHANGES = ("centre_added", "centre_changed", "centre_enabled", "centre_disabled")
 _TEAM_CHANGES = ("team_added", "team_changed", "team_enabled", "team_disabled")
@@ -229,6 +239,9 @@ class AdminService:
                     has_login=bool(s.password_hash or s.db_role),
                     version=s.version,
                     language=s.language,
+                    away_from=s.away_from,
+                    away_until=s.away_until,
+                    deputy=by_id.get(s.deputy_id) if s.deputy_id else None,
                 )
                 for s in rows
             ]
@@ -354,16 +367,7 @@ class AdminService:
                     field="language",
                 )
         with self._uow() as uow:
-            self._require(uow, Permission.MANAGE_STAFF)
-            row = self._staff(uow, username)
-            if row.version != expected_version:
-                who, when = self._last_change(uow, "staff", row.id, _STAFF_CHANGES)
-                raise ConflictError(
-                    f"Someone else changed {row.full_name}'s account since you opened it; "
-                    "look again before changing it.",
-                    changed_by=who,
-                    changed_at=when,
-                )
+            row = self._staff_to_change(uow, username, expected_version)
             changes: dict[str, str | None] = {}
             if role is not None:
                 new_role = self._role(uow, role)
@@ -392,6 +396,41 @@ class AdminService:
                 changes["language"] = language
             self._flush(uow)
             self._audit(uow, "staff_changed", "staff", row.id, changes)
+            uow.commit()
+        return self._one_staff(username)
+
+    def set_leave(
+        self,
+        username: str,
+        away_from: dt.date | None,
+        away_until: dt.date | None,
+        deputy: str | None,
+        *,
+        expected_version: int,
+        today: dt.date | None = None,
+    ) -> StaffInfo:
+        """Set (or, with no dates, clear) a person's leave and the deputy who decides meanwhile."""
+        from desk.services import leave
+
+        with self._uow() as uow:
+            row = self._staff_to_change(uow, username, expected_version)
+            try:
+                changes = leave.check_and_apply(
+                    uow, row, away_from, away_until, deputy, day=today or leave.today()
+                )
+            except ValidationError as exc:
+                field, message = next(iter(exc.errors.items()))
+                raise AdminInputError(message, field=field) from exc
+            row.deputy_id = changes.pop("_deputy_id")  # type: ignore[assignment]
+            row.away_from, row.away_until = away_from, away_until
+            self._flush(uow)
+            self._audit(
+                uow,
+                "staff_leave_set" if away_from else "staff_leave_cleared",
+                "staff",
+                row.id,
+                changes,
+            )
             uow.commit()
         return self._one_staff(username)
 
@@ -1232,6 +1271,20 @@ class AdminService:
         if centre is None:
             raise AdminInputError(f"There is no service centre {code!r}.", field="centre")
         return centre
+
+    def _staff_to_change(self, uow: UnitOfWork, username: str, expected_version: int) -> orm.Staff:
+        """The account an admin changes, refused when someone else changed it first."""
+        self._require(uow, Permission.MANAGE_STAFF)
+        row = self._staff(uow, username)
+        if row.version != expected_version:
+            who, when = self._last_change(uow, "staff", row.id, _STAFF_CHANGES)
+            raise ConflictError(
+                f"Someone else changed {row.full_name}'s account since you opened it; "
+                "look again before changing it.",
+                changed_by=who,
+                changed_at=when,
+            )
+        return row
 
     def _staff(self, uow: UnitOfWork, username: str) -> orm.Staff:
         row = uow.session.scalar(

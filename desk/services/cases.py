@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union,
     update,
 )
 from sqlalchemy.orm import aliased
@@ -119,14 +120,35 @@ def viewer_of(actor: StaffSession) -> Viewer:
     return Viewer(actor.staff_id, actor.centre_id, actor.permissions)
 
 
+def cases_awaiting(staff_id: int) -> Any:
+    """The cases with something waiting for this person: an approval request or an inbox item
+    assigned to them, or to someone away today whose deputy they are. PostgreSQL's
+    ``desk_cases_awaiting_me()`` (schema revision 0009) is the same query."""
+    today = dt.date.today()
+    covering = select(orm.Staff.id).where(
+        orm.Staff.deputy_id == staff_id,
+        orm.Staff.away_from <= today,
+        orm.Staff.away_until >= today,
+    )
+    return union(
+        select(orm.ApprovalRequest.case_id).where(
+            or_(
+                orm.ApprovalRequest.assigned_to_id == staff_id,
+                orm.ApprovalRequest.assigned_to_id.in_(covering),
+            )
+        ),
+        select(orm.WorkItem.case_id).where(
+            or_(orm.WorkItem.assigned_to_id == staff_id, orm.WorkItem.assigned_to_id.in_(covering))
+        ),
+    )
+
+
 def scope_filter(viewer: Viewer) -> ColumnElement[bool] | None:
     """``sees_case`` as SQL, so the embedded database lists what PostgreSQL's policy would."""
     if viewer.sees_everything:
         return None
     c = orm.Case
-    awaiting = select(orm.ApprovalRequest.case_id).where(
-        orm.ApprovalRequest.assigned_to_id == viewer.staff_id
-    )
+    awaiting = cases_awaiting(viewer.staff_id)
     conditions: list[ColumnElement[bool]] = [
         c.assigned_officer_id == viewer.staff_id,
         c.created_by_id == viewer.staff_id,
@@ -621,15 +643,9 @@ class CaseService:
         viewer = viewer_of(self._actor())
         awaiting = False
         if not viewer.sees_everything:
+            waiting = cases_awaiting(viewer.staff_id).subquery()
             awaiting = (
-                uow.session.scalar(
-                    select(orm.ApprovalRequest.id)
-                    .where(
-                        orm.ApprovalRequest.case_id == row.id,
-                        orm.ApprovalRequest.assigned_to_id == viewer.staff_id,
-                    )
-                    .limit(1)
-                )
+                uow.session.scalar(select(waiting.c[0]).where(waiting.c[0] == row.id).limit(1))
                 is not None
             )
         return sees_case(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import itertools
+import json
 import queue
 import random
 import threading
@@ -1395,6 +1396,8 @@ def generate_demo(
             conn,
             [CUSTOMERS, CASES, CASE_TRANSACTIONS, CASE_EVENTS],
         )
+        if new_org:
+            _add_script_runs(conn, random.Random(f"desk-demo-runs:{seed}"), cases // 8)
     if engine.dialect.name == "postgresql" and cases >= 50_000:
         with engine.connect() as conn:  # fresh statistics so the planner sees the new rows
             conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
@@ -1422,3 +1425,73 @@ def demo_logins(engine: Engine) -> list[tuple[str, str, str]]:
         )
     password = str(load_organisation_defaults()["demo"]["password"])
     return [(u, password, str(roles[u])) for u, _ in FIXED_LOGINS if u in roles]
+
+
+def _add_script_runs(conn: Connection, rng: random.Random, wanted: int) -> None:
+    """Guided-script runs on recent complaints, walked through the shipped scripts with random
+    answers as officers would, so the script insight report has something to show."""
+    from desk.adapters.orm import ScriptRun as ScriptRunRow
+    from desk.domain.model import CaseKind
+    from desk.domain.run_log import current_step, escalation_turn, is_safety_incident
+    from desk.domain.script_run import ScriptRun
+    from desk.domain.scripts import Outcome, StepKind, load_builtin_library
+
+    library = load_builtin_library()
+    scripts = [s.id for s in library]
+    if not scripts or wanted <= 0:
+        return
+    chosen = conn.execute(
+        select(Case.id, Case.created_by_id, Case.opened_at)
+        .where(Case.kind == CaseKind.COMPLAINT.value)
+        .order_by(Case.opened_at.desc())
+        .limit(wanted)
+    ).all()
+    rows: list[dict[str, Any]] = []
+    for case_id, officer_id, opened_at in chosen:
+        opened = opened_at if opened_at.tzinfo else opened_at.replace(tzinfo=dt.UTC)
+        clock = (opened + dt.timedelta(seconds=15 * i) for i in itertools.count())
+        run = ScriptRun(library, rng.choice(scripts), next(clock), language="en")
+        for _ in range(60):
+            if run.finished:
+                break
+            step = run.step
+            if step.kind is StepKind.ASK:
+                run.choose(rng.choice(step.answers).id, next(clock))
+            else:
+                if step.kind is StepKind.CHECK:
+                    run.tick(True, next(clock))
+                run.next(next(clock))
+        if not run.finished:
+            run.end_now(Outcome.CUSTOMER_LEFT, next(clock))
+        record = run.record()
+        where = current_step(record)
+        turn = escalation_turn(record)
+        incident = is_safety_incident(record)
+        rows.append(
+            {
+                "uuid": uuid.UUID(int=rng.getrandbits(128), version=4),
+                "case_id": case_id,
+                "officer_id": officer_id,
+                "script_id": record.script_id,
+                "script_version": record.script_version,
+                "language": record.language,
+                "started_at": record.started_at,
+                "ended_at": record.ended_at,
+                "outcome": record.outcome.value if record.outcome else None,
+                "last_step_id": where[1] if where else None,
+                "safety_incident": incident,
+                "incident_reported_at": record.ended_at if incident else None,
+                "incident_report": (
+                    "The customer shouted and threatened staff; security attended and the "
+                    "customer left the centre. Nobody was hurt."
+                    if incident
+                    else ""
+                ),
+                "record": json.dumps(record.as_dict(), ensure_ascii=False, sort_keys=True),
+                "turn_script_id": turn[0] if turn else None,
+                "turn_step_id": turn[1] if turn else None,
+                "turn_answer_id": turn[2] if turn else None,
+            }
+        )
+    if rows:
+        conn.execute(insert(_table(ScriptRunRow)), rows)

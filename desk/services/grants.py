@@ -35,6 +35,8 @@ from desk.domain.validation import normalise_text
 from desk.services import audit
 from desk.services.dto import StaffSession
 from desk.services.errors import ConflictError, DeskError, NotFound
+from desk.services.leave import presences, stand_in
+from desk.services.leave import today as leave_today
 from desk.services.permissions import held_permissions
 from desk.services.reference import currency_from, read_settings
 
@@ -272,6 +274,118 @@ class GrantService:
             uow.commit()
             return view
 
+    def resubmit(
+        self,
+        request_id: int,
+        *,
+        amount_minor: int,
+        reason: str,
+        evidence: str | None = None,
+        recommendation: str | None = None,
+        alternatives_offered: str | None = None,
+        expected_version: int | None = None,
+    ) -> RequestView:
+        """A request returned for more information, completed by its officer, goes back: to the
+        person who returned it when they may still decide it, else up the chain again. A field
+        not given (None) keeps what it said."""
+        actor = self._actor()
+        reason = self._required_reason(reason)
+        if amount_minor <= 0:
+            raise DeskError("Enter the amount the customer asks for.")
+        with self._uow() as uow:
+            row = uow.session.get(orm.ApprovalRequest, request_id, with_for_update=True)
+            if row is None:
+                raise NotFound("This request no longer exists, or it is outside what you may see.")
+            if row.requested_by_id != actor.staff_id:
+                raise AuthorityRefused("Only the officer who asked sends a request again.")
+            if row.status != "returned" or (
+                expected_version is not None and row.version != expected_version
+            ):
+                raise self._already_decided(uow, row)
+            case = self._case(uow, row.case_id)
+            kind_row = uow.session.get(orm.RequestKind, row.kind_id)
+            assert kind_row is not None
+            prior = self._prior_total(uow, row.customer_id, row.kind_id, row.id)
+            back_to = uow.session.get(orm.Staff, row.decided_by_id) if row.decided_by_id else None
+            limits = {r.role_id: r.limit for r in self._ladder(uow, row.kind_id)}
+            if (
+                back_to is None
+                or not back_to.active
+                or limits.get(back_to.role_id, 0) < prior + amount_minor
+                or stand_in(back_to.id, presences(uow.session), leave_today()) != back_to.id
+            ):
+                back_to = self._route(uow, actor.staff_id, row.kind_id, prior + amount_minor)
+            row.amount_minor = amount_minor
+            row.reason = reason
+            if evidence is not None:
+                row.evidence = normalise_text(evidence)
+            if recommendation is not None:
+                row.recommendation = normalise_text(recommendation)
+            if alternatives_offered is not None:
+                row.alternatives_offered = normalise_text(alternatives_offered)
+            row.status = "pending"
+            row.assigned_to_id = back_to.id if back_to is not None else None
+            self._flush(uow, row)
+            currency = currency_from(read_settings(uow))
+            to = back_to.full_name if back_to is not None else "the supervisors' pool"
+            self._event(
+                uow,
+                case,
+                actor,
+                f"{kind_row.label} of {currency.format(amount_minor)} sent again to {to}: {reason}",
+            )
+            self._move_case(uow, case, CaseStatus.AWAITING_DECISION)
+            audit.record(
+                uow,
+                actor=actor,
+                action="resubmit",
+                entity="approval_request",
+                entity_id=row.id,
+                details={"case": case.reference, "amount": amount_minor, "to": to},
+            )
+            view = self._view(uow, row)
+            uow.commit()
+            return view
+
+    def withdraw(self, request_id: int, *, expected_version: int | None = None) -> RequestView:
+        """The officer takes back a request still open (the customer changed their mind)."""
+        actor = self._actor()
+        with self._uow() as uow:
+            row = uow.session.get(orm.ApprovalRequest, request_id, with_for_update=True)
+            if row is None:
+                raise NotFound("This request no longer exists, or it is outside what you may see.")
+            if row.requested_by_id != actor.staff_id:
+                raise AuthorityRefused("Only the officer who asked withdraws a request.")
+            if row.status not in ("pending", "returned") or (
+                expected_version is not None and row.version != expected_version
+            ):
+                raise self._already_decided(uow, row)
+            row.status = "withdrawn"
+            self._flush(uow, row)
+            case = self._case(uow, row.case_id)
+            kind_row = uow.session.get(orm.RequestKind, row.kind_id)
+            assert kind_row is not None
+            currency = currency_from(read_settings(uow))
+            self._event(
+                uow,
+                case,
+                actor,
+                f"{kind_row.label} of {currency.format(row.amount_minor)} withdrawn.",
+            )
+            if not self._pending_on_case(uow, case.id):
+                self._move_case(uow, case, CaseStatus.IN_PROGRESS)
+            audit.record(
+                uow,
+                actor=actor,
+                action="withdraw",
+                entity="approval_request",
+                entity_id=row.id,
+                details={"case": case.reference},
+            )
+            view = self._view(uow, row)
+            uow.commit()
+            return view
+
     def decide(
         self,
         request_id: int,
@@ -429,6 +543,13 @@ class GrantService:
         limits = {r.role_id: r.limit for r in self._ladder(uow, kind_id)}
         requester = uow.session.get(orm.Staff, requester_id)
         assert requester is not None
+        people, day = presences(uow.session), leave_today()
+
+        def present(person: orm.Staff) -> orm.Staff | None:
+            """The person, or the deputy deciding while they are away (never the requester)."""
+            deciding = stand_in(person.id, people, day, excluding={requester_id})
+            return uow.session.get(orm.Staff, deciding) if deciding is not None else None
+
         seen = {requester.id}
         current = requester
         top: orm.Staff | None = None
@@ -437,10 +558,13 @@ class GrantService:
             if boss is None:
                 break
             seen.add(boss.id)
-            if boss.active:
-                top = boss
-                if limits.get(boss.role_id, 0) >= total and self._may_decide(uow, boss.role_id):
-                    return boss
+            deciding = present(boss) if boss.active else None
+            if deciding is not None:
+                top = deciding
+                if limits.get(deciding.role_id, 0) >= total and self._may_decide(
+                    uow, deciding.role_id
+                ):
+                    return deciding
             current = boss
         if top is not None:
             return top
@@ -454,7 +578,11 @@ class GrantService:
             )
             .order_by(orm.Role.rank, orm.Staff.id)
         ).all()
-        deciders = [s for s in candidates if self._may_decide(uow, s.role_id)]
+        deciders = [
+            s
+            for s in candidates
+            if self._may_decide(uow, s.role_id) and not people[s.id].away_on(day)
+        ]
         for person in deciders:
             if limits.get(person.role_id, 0) >= total:
                 return person

@@ -39,7 +39,7 @@ from sqlalchemy.orm import aliased
 
 from desk.adapters import orm
 from desk.adapters.unit_of_work import UnitOfWork
-from desk.domain.authority import Permission
+from desk.domain.authority import KIND_LABELS, Permission
 from desk.domain.decision_wording import OPEN_STATUSES, RequestStatus, customer_wording
 from desk.domain.validation import ValidationError, normalise_text
 from desk.services import audit
@@ -47,6 +47,8 @@ from desk.services.cases import CaseService, scope_filter, viewer_of
 from desk.services.dto import CaseView, Option, PageCursor, StaffSession
 from desk.services.errors import DeskError, NotFound, PermissionRefused
 from desk.services.grants import DECIDED, AuthorityRefused, GrantService
+from desk.services.leave import covered_by, presences, stand_in
+from desk.services.leave import today as leave_today
 from desk.services.org_settings import WholeNumberSetting, write_whole_number
 from desk.services.reference import currency_from, read_settings
 
@@ -268,6 +270,8 @@ class SentItem:
     decided_amount_minor: int | None
     decision_reason: str
     wording: str  # suggested words for telling the customer
+    # The deputy deciding while the person it waits for is away (empty: nobody stands in).
+    stand_in: str = ""
 
     @property
     def is_open(self) -> bool:
@@ -317,7 +321,8 @@ class InboxService:
         """The page's statement, built once per query and person (building it costs more than
         running it); the cursor of a later page arrives as bound values."""
         actor = self._actor()
-        key = (query, size, paged, actor.staff_id, actor.centre_id, actor.permissions)
+        covered = self._covered_ids()
+        key = (query, size, paged, actor.staff_id, actor.centre_id, actor.permissions, covered)
         cached = self._statements.get(key)
         if cached is not None:
             return cached
@@ -327,7 +332,7 @@ class InboxService:
         # A literal LIMIT lets PostgreSQL keep one generic plan for every page.
         limit: Any = literal_column(str(size + 1))
         branches = []
-        for conditions in self._branches(query, with_kind=True):
+        for conditions in self._branches(query, with_kind=True, covered=covered):
             branch = self._item_statement(sort_column).where(*conditions)
             if paged:
                 branch = branch.where(_after(sort_column, descending))
@@ -351,6 +356,7 @@ class InboxService:
         """Items waiting per kind, with how many are near or past their target."""
         r = orm.ApprovalRequest
         now = dt.datetime.now(dt.UTC)
+        covered = self._covered_ids()
         with self._uow(read_only=True) as uow:
             targets = self._targets(uow)
             kinds = uow.session.execute(
@@ -371,7 +377,7 @@ class InboxService:
                 now - default * NEAR_FRACTION,
             )
             found: dict[int, tuple[int, int, int, dt.datetime | None]] = {}
-            for conditions in self._branches(query, with_kind=False):
+            for conditions in self._branches(query, with_kind=False, covered=covered):
                 statement = (
                     select(
                         r.kind_id,
@@ -434,7 +440,9 @@ class InboxService:
         requesters = union_all(
             *(
                 select(r.requested_by_id).where(*conditions)
-                for conditions in self._branches(InboxQuery(), with_kind=False)
+                for conditions in self._branches(
+                    InboxQuery(), with_kind=False, covered=self._covered_ids()
+                )
             )
         )
         with self._uow(read_only=True) as uow:
@@ -601,20 +609,7 @@ class InboxService:
                 raise self._grants._already_decided(uow, row)
             case_row = uow.session.get(orm.Case, row.case_id)
             assert case_row is not None
-            permissions = self._grants._permissions(uow, actor.staff_id)
-            pool_member = (
-                row.assigned_to_id is None
-                and Permission.DECIDE_APPROVALS in permissions
-                and case_row.centre_id == actor.centre_id
-            )
-            if row.assigned_to_id != actor.staff_id and not pool_member:
-                holder = (
-                    uow.session.get(orm.Staff, row.assigned_to_id) if row.assigned_to_id else None
-                )
-                raise AuthorityRefused(
-                    f"This request waits for {holder.full_name if holder else 'another centre'}"
-                    "; only they can pass it on."
-                )
+            self._refuse_unless_holder(uow, row, case_row, actor)
             target = self._next_up(uow, actor.staff_id, row)
             if target is None:
                 raise AuthorityRefused(
@@ -650,11 +645,103 @@ class InboxService:
             uow.commit()
             return result
 
+    def reassign(
+        self, request_id: int, to_username: str, reason: str, *, expected_version: int | None = None
+    ) -> Escalated:
+        """Pass a pending item to a named person who may decide it and whose limit covers it
+        (a colleague with time, the specialist for this kind)."""
+        actor = self._actor()
+        reason = normalise_text(reason)
+        if not reason:
+            raise DeskError("Give a reason: the person you pass it to reads it first.")
+        with self._uow() as uow:
+            row = uow.session.get(orm.ApprovalRequest, request_id, with_for_update=True)
+            if row is None:
+                raise NotFound("This request no longer exists, or it is outside what you may see.")
+            if row.status != RequestStatus.PENDING or (
+                expected_version is not None and row.version != expected_version
+            ):
+                raise self._grants._already_decided(uow, row)
+            case_row = uow.session.get(orm.Case, row.case_id)
+            assert case_row is not None
+            self._refuse_unless_holder(uow, row, case_row, actor)
+            target = uow.session.scalar(
+                select(orm.Staff).where(
+                    func.lower(orm.Staff.username) == to_username.strip().lower()
+                )
+            )
+            if target is None or not target.active:
+                raise DeskError(f"There is no active member of staff {to_username!r}.")
+            if target.id == row.requested_by_id:
+                raise AuthorityRefused(
+                    "Nobody decides their own request; choose someone other than who asked."
+                )
+            if not self._grants._may_decide(uow, target.role_id):
+                raise AuthorityRefused(f"{target.full_name}'s role cannot decide requests.")
+            limits = {r.role_id: r.limit for r in self._grants._ladder(uow, row.kind_id)}
+            total = self._rolling_total(uow, row) + row.amount_minor
+            kind_row = uow.session.get(orm.RequestKind, row.kind_id)
+            assert kind_row is not None
+            currency = currency_from(read_settings(uow))
+            if limits.get(target.role_id, 0) < total:
+                raise AuthorityRefused(
+                    f"{target.full_name}'s limit for "
+                    f"{KIND_LABELS.get(kind_row.code, kind_row.label.lower())} is "
+                    f"{currency.format(limits.get(target.role_id, 0))}, and this needs "
+                    f"{currency.format(total)} with the customer's earlier grants; pass it up "
+                    "the chain instead."
+                )
+            self._grants._event(
+                uow,
+                case_row,
+                actor,
+                f"{kind_row.label} of {currency.format(row.amount_minor)} passed to "
+                f"{target.full_name}: {reason}",
+            )
+            uow.session.flush()
+            row.assigned_to_id = target.id
+            self._grants._flush(uow, row)
+            audit.record(
+                uow,
+                actor=actor,
+                action="reassign",
+                entity="approval_request",
+                entity_id=row.id,
+                details={"case": case_row.reference, "to": target.username, "reason": reason},
+            )
+            result = Escalated(row.id, target.id, target.full_name, row.version)
+            uow.commit()
+            return result
+
+    def _refuse_unless_holder(
+        self, uow: UnitOfWork, row: orm.ApprovalRequest, case_row: orm.Case, actor: StaffSession
+    ) -> None:
+        """Only whom the item waits for (or their deputy while they are away, or a member of
+        the centre's pool for a pool item) passes it on."""
+        permissions = self._grants._permissions(uow, actor.staff_id)
+        pool_member = (
+            row.assigned_to_id is None
+            and Permission.DECIDE_APPROVALS in permissions
+            and case_row.centre_id == actor.centre_id
+        )
+        if row.assigned_to_id == actor.staff_id or pool_member:
+            return
+        if row.assigned_to_id is not None and row.assigned_to_id in covered_by(
+            actor.staff_id, presences(uow.session), leave_today()
+        ):
+            return
+        holder = uow.session.get(orm.Staff, row.assigned_to_id) if row.assigned_to_id else None
+        raise AuthorityRefused(
+            f"This request waits for {holder.full_name if holder else 'another centre'}"
+            "; only they can pass it on."
+        )
+
     def _next_up(self, uow: UnitOfWork, from_id: int, row: orm.ApprovalRequest) -> orm.Staff | None:
         limits = {r.role_id: r.limit for r in self._grants._ladder(uow, row.kind_id)}
         total = self._rolling_total(uow, row) + row.amount_minor
         person = uow.session.get(orm.Staff, from_id)
         assert person is not None
+        people, day = presences(uow.session), leave_today()
         seen = {person.id}
         highest: orm.Staff | None = None
         while person.supervisor_id is not None and person.supervisor_id not in seen:
@@ -662,14 +749,17 @@ class InboxService:
             if boss is None:
                 break
             seen.add(boss.id)
+            # Away: the deputy decides in their place (never the requester, nor the escalator).
+            deciding_id = stand_in(boss.id, people, day, excluding={row.requested_by_id, from_id})
+            deciding = uow.session.get(orm.Staff, deciding_id) if deciding_id else None
             if (
-                boss.active
-                and boss.id != row.requested_by_id
-                and self._grants._may_decide(uow, boss.role_id)
+                deciding is not None
+                and deciding.active
+                and self._grants._may_decide(uow, deciding.role_id)
             ):
-                if limits.get(boss.role_id, 0) >= total:
-                    return boss
-                highest = boss
+                if limits.get(deciding.role_id, 0) >= total:
+                    return deciding
+                highest = deciding
             person = boss
         return highest
 
@@ -698,6 +788,7 @@ class InboxService:
                 r.decided_at,
                 r.decided_amount_minor,
                 r.decision_reason,
+                r.assigned_to_id,
             )
             .select_from(r)
             .join(orm.Case, orm.Case.id == r.case_id)
@@ -719,6 +810,8 @@ class InboxService:
         with self._uow(read_only=True) as uow:
             currency = currency_from(read_settings(uow))
             rows: Sequence[Any] = uow.rows(statement)
+            people = presences(uow.session)
+        day = leave_today()
         more = len(rows) > size
         rows = rows[:size]
         items = []
@@ -740,7 +833,13 @@ class InboxService:
                 decided_at,
                 decided_amount,
                 decision_reason,
+                assignee_id,
             ) = row
+            meanwhile = ""
+            if status == RequestStatus.PENDING.value and assignee_id is not None:
+                deciding = stand_in(int(assignee_id), people, day, excluding={actor.staff_id})
+                if deciding is not None and deciding != assignee_id:
+                    meanwhile = people[deciding].name
             items.append(
                 SentItem(
                     id=int(request_id),
@@ -755,6 +854,7 @@ class InboxService:
                     reason=reason,
                     requested_at=_aware(requested_at),
                     assigned_to=assignee or "",
+                    stand_in=meanwhile,
                     decided_by=decider or "",
                     decided_at=None if decided_at is None else _aware(decided_at),
                     decided_amount_minor=None if decided_amount is None else int(decided_amount),
@@ -821,7 +921,17 @@ class InboxService:
             targets.setdefault(code, DEFAULT_TARGET_HOURS)
         return targets
 
-    def _branches(self, query: InboxQuery, *, with_kind: bool) -> list[list[ColumnElement[bool]]]:
+    def _covered_ids(self) -> frozenset[int]:
+        """The people away today whose items this person decides meanwhile (their deputy)."""
+        actor = self._actor()
+        if not actor.can(Permission.DECIDE_APPROVALS):
+            return frozenset()
+        with self._uow(read_only=True) as uow:
+            return covered_by(actor.staff_id, presences(uow.session), leave_today())
+
+    def _branches(
+        self, query: InboxQuery, *, with_kind: bool, covered: frozenset[int] = frozenset()
+    ) -> list[list[ColumnElement[bool]]]:
         """The logged-in person's pending items, filtered: one list of conditions for what is
         assigned to them and, for a person who may decide, one for their centre's pool. Kept
         apart so each is an index range (requests by assignee), never an OR across both; only
@@ -849,6 +959,14 @@ class InboxService:
         ):
             filters.append(false())
         branches = [[r.assigned_to_id == actor.staff_id, *filters]]
+        if covered:  # the items of people away, for whom this person decides meanwhile
+            branches.append(  # never their own requests: nobody decides those
+                [
+                    r.assigned_to_id.in_(sorted(covered)),
+                    r.requested_by_id != actor.staff_id,
+                    *filters,
+                ]
+            )
         if actor.can(Permission.DECIDE_APPROVALS):
             branches.append(
                 [r.assigned_to_id.is_(None), _case_in_centre(actor.centre_id), *filters]

@@ -1,6 +1,7 @@
 """A supervisor works through the inbox from the keyboard on both databases: next and previous,
-approve, approve a lower amount, reject and return with a reason, escalate; a refusal (above the
-authority, or decided by someone else meanwhile) is said in the pane and the list is read again.
+approve, approve a lower amount, reject and return with a reason, escalate, pass on to a named
+person; a refusal (above the authority, or decided by someone else meanwhile) is said in the pane
+and the list is read again, a refused pass-on beside the person chosen.
 An officer sees what they sent, the decision's reason and words for telling the customer.
 
 The PostgreSQL demo database is shared by the session, so each test filters the inbox to amounts
@@ -17,15 +18,16 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from desk.adapters import orm
 from desk.adapters.database import make_engine
 from desk.services.grants import Outcome
 from desk.services.inbox import Escalated, InboxQuery, inbox_of
+from tests.gui.test_accessibility import _unnamed_controls
 from tests.integration.test_cases_service import new_customer, walk_in_case
 from ui.inbox import InboxWidget, SentForDecisionWidget
-from ui.inbox_dialogs import DecisionDialog
+from ui.inbox_dialogs import DecisionDialog, PassOnDialog
 from ui.operations import Operations
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -63,6 +65,43 @@ def open_inbox(qtbot: QtBot, people: dict[str, Desk]) -> Iterator[Callable[[], I
         qtbot.waitUntil(lambda ops=operations: not ops.busy, timeout=15_000)
         operations.shutdown(close_desk=False)
         assert not [m for m, bug in reports if bug], f"unexpected errors: {reports}"
+
+
+def colleague_of_supervisor(database_url: str) -> str:
+    """Another supervisor of the demo supervisor's centre (the demo names them at random)."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            me = conn.execute(select(orm.Staff).where(orm.Staff.username == "supervisor")).one()
+            username = conn.scalar(
+                select(orm.Staff.username)
+                .join(orm.Role, orm.Role.id == orm.Staff.role_id)
+                .where(
+                    orm.Role.name == "Supervisor",
+                    orm.Staff.centre_id == me.centre_id,
+                    orm.Staff.id != me.id,
+                    orm.Staff.active,
+                )
+                .order_by(orm.Staff.id)
+                .limit(1)
+            )
+    finally:
+        engine.dispose()
+    assert username, "the demo has two supervisors per centre"
+    return str(username)
+
+
+def choose_person(qtbot: QtBot, dialog: PassOnDialog, person: Desk) -> None:
+    """Choose a person in a pass-on dialog from the keyboard: Home, then Down until it is
+    them (typing a name with a space in it would open the list)."""
+    username = person.session.username
+    dialog.person.setFocus()
+    qtbot.keyClick(dialog.person, Qt.Key.Key_Home)
+    for _ in range(dialog.person.count()):
+        if dialog.person.currentData() == username:
+            break
+        qtbot.keyClick(dialog.person, Qt.Key.Key_Down)
+    assert dialog.person.currentData() == username
 
 
 def ask(officer: Desk, kind: str, amount: int, reason: str = "Penalty after our outage") -> Any:
@@ -339,6 +378,74 @@ def test_an_item_decided_elsewhere_leaves_on_the_next_change_and_aging_is_in_wor
     assert model.row_of(gone.id) == -1 and model.row_of(late.id) == 0
 
 
+def test_pass_on_to_a_named_person_whose_limit_covers_it(
+    qtbot: QtBot,
+    open_inbox: Callable[[], InboxWidget],
+    people: dict[str, Desk],
+    desk_factory: Callable[..., Any],
+    database_url: str,
+) -> None:
+    officer, supervisor, manager = people["officer"], people["supervisor"], people["manager"]
+    colleague = desk_factory(colleague_of_supervisor(database_url))
+    customer = new_customer(officer)
+    case = officer.cases.create(walk_in_case(officer, customer.id, "Two penalties"))
+    request = officer.grants.request(case.id, "waiver", 91_271, "First penalty")
+    small = officer.grants.request(case.id, "waiver", 30_000, "Second penalty")
+    supervisor.grants.decide(small.id, Outcome.APPROVE)  # now 300.00 + 912.71 is above 1,000
+    widget = open_inbox()
+    only_amounts(qtbot, widget, "912.71", "912.71", rows=1)
+
+    qtbot.keyClick(widget.table, Qt.Key.Key_P)
+    qtbot.waitUntil(
+        lambda: widget.pass_dialog is not None and widget.pass_dialog.loaded, timeout=15_000
+    )
+    dialog = widget.pass_dialog
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5_000)
+    assert _unnamed_controls(dialog) == []
+    assert dialog.person.findData("supervisor") == -1, "not oneself"
+    assert dialog.person.hasFocus()
+    qtbot.keyClick(dialog.person, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(dialog.person_error.isVisible, timeout=5_000)
+    assert dialog.person_error.text() == "Choose the person to pass it on to."
+    choose_person(qtbot, dialog, colleague)
+    qtbot.keyClick(dialog.person, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(dialog.reason_error.isVisible, timeout=5_000)
+    assert dialog.reason_error.text() == "Give a reason: they read it first."
+    assert dialog.reason_box.hasFocus()
+    qtbot.keyClicks(dialog.reason_box, "I am away this afternoon")
+
+    # Their limit does not cover it with the customer's earlier grant: said beside the person.
+    qtbot.keyClick(dialog.reason_box, Qt.Key.Key_A, ALT)  # "P&ass on"
+    qtbot.waitUntil(lambda: dialog.person_error.isVisible() and not widget.busy, timeout=15_000)
+    refusal = dialog.person_error.text()
+    assert refusal.startswith(f"{colleague.session.full_name}'s limit for fee waiver")
+    assert refusal.endswith(
+        "is $1,000.00, and this needs $1,212.71 with the customer's earlier grants; pass it up "
+        "the chain instead."
+    )
+    assert dialog.isVisible() and dialog.person.hasFocus()
+    assert dialog.reason_box.text() == "I am away this afternoon", "nothing typed is lost"
+    assert widget.model.rowCount() == 1
+
+    choose_person(qtbot, dialog, manager)
+    with qtbot.waitSignal(widget.decided, timeout=15_000) as passed:
+        qtbot.keyClick(dialog.person, Qt.Key.Key_Return, CTRL)
+    result = passed.args[0]
+    assert isinstance(result, Escalated) and result.assigned_to == manager.session.full_name
+    assert not dialog.isVisible()
+    assert widget.message.text().startswith(f"Passed on to {manager.session.full_name}: ")
+    qtbot.waitUntil(lambda: widget.model.rowCount() == 0, timeout=15_000)
+    assert widget.focusWidget() is widget.table, "the keyboard goes back to the list"
+    waiting = inbox_of(manager).page(InboxQuery(min_amount_minor=91_271, max_amount_minor=91_271))
+    assert request.id in {i.id for i in waiting.items}
+    events = [e.summary for e in officer.cases.get(case.id).timeline]
+    assert any(
+        f"passed to {manager.session.full_name}: I am away this afternoon" in e for e in events
+    )
+    manager.grants.decide(request.id, Outcome.REJECT, reason="Both penalties were ours to keep")
+
+
 # --- the officer's side --------------------------------------------------------------------------
 
 
@@ -386,7 +493,6 @@ def test_an_officer_reads_the_decision_and_the_words_for_the_customer(
 def test_every_control_of_the_inbox_and_its_dialogs_is_named(
     qtbot: QtBot, open_inbox: Callable[[], InboxWidget], people: dict[str, Desk], ops: Operations
 ) -> None:
-    from tests.gui.test_accessibility import _unnamed_controls
     from ui.inbox_dialogs import Decision
 
     ask(people["officer"], "refund", 12_361)

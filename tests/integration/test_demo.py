@@ -104,9 +104,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="module")
-def databases(
-    backend: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[_Databases]:
+def databases(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Databases]:
     dbs = _Databases(backend, tmp_path_factory.mktemp(f"demo-{backend}"))
     yield dbs
     dbs.close()
@@ -348,8 +346,12 @@ def test_same_seed_gives_the_same_demo(demo: Engine, databases: _Databases) -> N
                 tuple(row)
                 for row in conn.execute(
                     select(
-                        Case.reference, Case.uuid, Case.customer_words, Case.status,
-                        Customer.full_name, Customer.customer_number,
+                        Case.reference,
+                        Case.uuid,
+                        Case.customer_words,
+                        Case.status,
+                        Customer.full_name,
+                        Customer.customer_number,
                     )
                     .join(Customer, Customer.id == Case.customer_id)
                     .order_by(Case.id)

@@ -280,7 +280,6 @@ def test_upgrading_to_0007_publishes_the_shipped_scripts_and_finds_where_escalat
     engine = make_engine(empty_url)
     try:
         upgrade(engine, "0007")
-        assert schema_differences(engine) == []
         with engine.connect() as conn:
             turns = conn.execute(
                 text(
@@ -297,6 +296,8 @@ def test_upgrading_to_0007_publishes_the_shipped_scripts_and_finds_where_escalat
                 )
             ).all()
             drafts = conn.execute(text("SELECT count(*) FROM script_drafts")).scalar_one()
+        upgrade(engine)  # the later revisions keep it, and the result matches the models
+        assert schema_differences(engine) == []
     finally:
         engine.dispose()
 
@@ -340,6 +341,7 @@ def test_upgrading_to_0007_gives_the_staff_logins_made_before_it_the_library(
         with engine.begin() as conn:
             create_login_role(conn, "officer", None)
         upgrade(engine, "0007")
+        upgrade(engine)  # the app opens a database at the newest revision only
     finally:
         engine.dispose()
     desk: Any = Desk.open(postgres.url(name))
@@ -356,3 +358,137 @@ def test_upgrading_to_0007_gives_the_staff_logins_made_before_it_the_library(
             )
     finally:
         desk.close()
+
+
+# --- 0008: leave and deputies ------------------------------------------------------------------
+
+
+def _database_at_0007_with_staff(url: str) -> None:
+    """The first revision's data at 0007, with a supervisor (a decider) over the officer."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine, _revisions()[0])
+        with engine.begin() as conn:
+            for statement in _FIRST_REVISION_DATA:
+                conn.execute(text(statement))
+        upgrade(engine, "0007")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO roles (id, name, description, rank) "
+                    "VALUES (2, 'Supervisor', '', 3)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO role_permissions (role_id, permission) "
+                    "VALUES (2, 'decide_approvals')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO staff (id, uuid, username, full_name, email, role_id, centre_id, "
+                    "active, password_hash, created_at, version) VALUES (2, "
+                    "'00000000-0000-4000-8000-000000000006', 'boss', 'Bea Boss', '', 2, 1, true, "
+                    "NULL, '2026-01-01 09:00:00+00', 4)"
+                )
+            )
+            conn.execute(text("UPDATE staff SET supervisor_id = 2 WHERE id = 1"))
+    finally:
+        engine.dispose()
+
+
+_STAFF = (
+    "SELECT username, full_name, role_id, supervisor_id, active, version, language "
+    "FROM staff ORDER BY id"
+)
+
+
+def test_upgrading_to_0008_finds_everyone_at_work_without_a_deputy(empty_url: str) -> None:
+    _database_at_0007_with_staff(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        with engine.connect() as conn:
+            before = [tuple(r) for r in conn.execute(text(_STAFF))]
+            cases = conn.execute(text(_CHECK)).all()
+        upgrade(engine, "0008")
+        with engine.connect() as conn:
+            assert [tuple(r) for r in conn.execute(text(_STAFF))] == before
+            assert conn.execute(text(_CHECK)).all() == cases
+            leave = conn.execute(
+                text("SELECT username, away_from, away_until, deputy_id FROM staff ORDER BY id")
+            ).all()
+        assert [tuple(r) for r in leave] == [
+            ("officer", None, None, None),
+            ("boss", None, None, None),
+        ]
+        upgrade(engine)
+        assert schema_differences(engine) == []
+    finally:
+        engine.dispose()
+    assert before == [
+        ("officer", "Ana Officer", 1, 2, True, 1, ""),
+        ("boss", "Bea Boss", 2, None, True, 4, ""),
+    ]
+
+
+def test_after_0008_a_deputy_refers_to_someone_on_the_staff(empty_url: str) -> None:
+    _database_at_0007_with_staff(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        upgrade(engine, "0008")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE staff SET away_from = '2026-03-02', away_until = '2026-03-06', "
+                    "deputy_id = 1 WHERE username = 'boss'"
+                )
+            )
+        with pytest.raises(DBAPIError), engine.begin() as conn:
+            conn.execute(text("UPDATE staff SET deputy_id = 99 WHERE username = 'officer'"))
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT username, deputy_id FROM staff ORDER BY id")).all()
+        assert [tuple(r) for r in rows] == [("officer", None), ("boss", 1)]
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_to_0008_lets_deciders_logins_made_before_it_set_their_own_leave(
+    postgres: Any,
+) -> None:
+    """Staff logins made at 0007 may call ``desk_set_my_leave`` afterwards: a decider's changes
+    their own row and nothing else; an officer's is refused by the function itself."""
+    from desk.adapters.pg_roles import create_login_role, login_role_name
+
+    name = postgres.create_database("desk_test_migrate")
+    _database_at_0007_with_staff(postgres.url(name))
+    engine = make_engine(postgres.url(name))
+    try:
+        with engine.begin() as conn:
+            create_login_role(conn, "officer", None)
+            create_login_role(conn, "boss", None)
+        upgrade(engine, "0008")
+        call = text("SELECT desk_set_my_leave(DATE '2026-03-02', DATE '2026-03-06', :deputy)")
+        officer = make_engine(postgres.url(name, login_role_name(name, "officer"), None))
+        boss = make_engine(postgres.url(name, login_role_name(name, "boss"), None))
+        try:
+            with officer.connect() as conn, pytest.raises(DBAPIError, match="decide_approvals"):
+                conn.execute(call, {"deputy": 2})
+            with boss.begin() as conn:
+                conn.execute(call, {"deputy": 1})
+        finally:
+            officer.dispose()
+            boss.dispose()
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT username, CAST(away_from AS text), CAST(away_until AS text), "
+                    "deputy_id, version FROM staff ORDER BY id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("officer", None, None, None, 1),
+        ("boss", "2026-03-02", "2026-03-06", 1, 5),
+    ]
