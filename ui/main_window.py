@@ -765,7 +765,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.sent, self.tr("Sent for decision"))
         self.items_sent = ItemsSentWidget(self.ops)
         self.items_sent.openCaseRequested.connect(self.open_case)
-        self.tabs.addTab(self.items_sent, self.tr("My reviews and replies"))
+        self.tabs.addTab(self.items_sent, self.tr("My raised items"))
         self.inbox_action.setEnabled(self.inbox is not None)
         self.inbox_action.setVisible(self.inbox is not None)
         self.items_action.setEnabled(self.items_inbox is not None)
