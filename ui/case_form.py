@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from desk.domain import safety
 from desk.domain.case import CaseDetails, initial_status
+from desk.domain.conflict import CaseContent, Conflict, Side
 from desk.domain.model import (
     CaseKind,
     CaseStatus,
@@ -58,7 +59,8 @@ from desk.services.dto import (
     ScriptRunView,
     StaffSession,
 )
-from desk.services.errors import DeskError
+from desk.services.errors import ConflictError, DeskError
+from ui.conflict_dialog import FORM_STATE_KEYS, ConflictDialog
 from ui.customer_editor import CustomerEditor
 from ui.entry_dialog import EntryDialog
 from ui.incident_dialog import IncidentDialog
@@ -1295,6 +1297,170 @@ class CaseForm(QWidget):
         self.general_error.show_message(text)
         self.scroll_area.ensureWidgetVisible(self.general_error)
         self.message.emit(text)
+        if (
+            isinstance(exc, ConflictError)
+            and self.view is not None
+            and self._save_generation == self._generation
+        ):
+            self.compare_with_theirs(exc)
+
+    # --- a colleague saved first: the conflict view --------------------------------------
+
+    # Created on first use (per form): the stored versions of the case on show that the form
+    # has seen, so the version the edits started from is still known after a contact was added
+    # (which shows the newer case but keeps the older base, see _entry_added).
+    _seen_case_id: int | None = None
+    _seen_versions: dict[int, CaseContent] | None = None
+    _customer_names: dict[int, str] | None = None
+    _conflict_dialog: ConflictDialog | None = None
+
+    def _remember_version(self, view: CaseView) -> None:
+        if self._seen_versions is None or self._seen_case_id != view.id:
+            self._seen_versions = {}
+            self._seen_case_id = view.id
+        if self._customer_names is None:
+            self._customer_names = {}
+        self._seen_versions[view.version] = CaseContent(
+            view.details, view.customer_mood, view.status
+        )
+        for old in sorted(self._seen_versions)[:-12]:  # a handful is plenty
+            del self._seen_versions[old]
+        self._customer_names[view.customer.id] = view.customer.full_name
+
+    @property
+    def conflict_dialog(self) -> ConflictDialog | None:
+        """The conflict view while it is open."""
+        return self._conflict_dialog
+
+    def _base_content(self) -> CaseContent | None:
+        """The stored version the edits on the form started from (None: not known here, as
+        for a draft restored after a restart)."""
+        if self.view is None or self._base_version is None or self._seen_case_id != self.view.id:
+            return None
+        return (self._seen_versions or {}).get(self._base_version)
+
+    def _my_content(self, base: CaseContent | None, theirs: CaseContent) -> CaseContent:
+        """What the form would save. The status counts as mine only when the officer chose a
+        new one (the first choice is the status of the case on show)."""
+        details, _errors = self.details()
+        chosen = enum_data(self.status, CaseStatus) if self.status.currentIndex() > 0 else None
+        unchanged = base.status if base is not None else theirs.status
+        return CaseContent(details.normalised(), self.current_mood(), chosen or unchanged)
+
+    def compare_with_theirs(self, exc: ConflictError) -> None:
+        """A save was refused because someone saved the case first: fetch their version and
+        open the conflict view. The form keeps everything typed meanwhile."""
+        assert self.view is not None
+        case_id, generation = self.view.id, self._generation
+
+        def fetched(fresh: CaseView) -> None:
+            if generation == self._generation and not self._saving:
+                self._open_conflict(fresh, exc)
+
+        def failed(error: BaseException) -> None:
+            if generation != self._generation:
+                return
+            reason = str(error) if is_user_error(error) else bug_message()
+            self.general_error.show_message(
+                " ".join(
+                    [
+                        str(exc),
+                        self.tr("Their version could not be fetched: {reason}").format(
+                            reason=reason
+                        ),
+                    ]
+                )
+            )
+
+        self.ops.query(
+            lambda d: d.cases.get(case_id),
+            on_success=fetched,
+            on_error=failed,
+            owner=self,
+            label=self.tr("Fetching the newer version of the case…"),
+        )
+
+    def _open_conflict(self, fresh: CaseView, exc: ConflictError) -> None:
+        if self.view is None or self.view.id != fresh.id or self._conflict_dialog is not None:
+            return
+        base = self._base_content()
+        theirs = CaseContent(fresh.details, fresh.customer_mood, fresh.status)
+        conflict = Conflict.between(base, self._my_content(base, theirs), theirs)
+        names = dict(self._customer_names or {})
+        names[fresh.customer.id] = fresh.customer.full_name
+        if self.customer is not None:
+            names[self.customer.id] = self.customer.full_name
+        last = fresh.timeline[0] if fresh.timeline else None
+        dialog = ConflictDialog(
+            conflict,
+            reference=self.reference,
+            case_reference=fresh.reference,
+            changed_by=exc.changed_by or (last.actor_name if last else ""),
+            changed_at=exc.changed_at or (last.at if last else None),
+            customers=names,
+            parent=self,
+        )
+        dialog.finished.connect(lambda result: self._conflict_decided(dialog, fresh, result))
+        self._conflict_dialog = dialog
+        dialog.open()
+
+    def _conflict_decided(self, dialog: ConflictDialog, fresh: CaseView, result: int) -> None:
+        self._conflict_dialog = None
+        dialog.deleteLater()
+        self.activateWindow()  # the keyboard comes back to the form
+        if result != ConflictDialog.DialogCode.Accepted:
+            # Back to the form: exactly as typed; the message above it still says who changed
+            # the case, and the next save compares again.
+            self.message.emit(
+                self.tr(
+                    "Not saved: {who} changed {reference}; your changes are on the form."
+                ).format(who=dialog.changed_by, reference=fresh.reference)
+            )
+            return
+        if self.view is None or self.view.id != fresh.id:
+            return
+        if self._take_merge(fresh, dialog.choices(), dialog.merged()):
+            self.save()
+
+    def _take_merge(self, fresh: CaseView, choices: dict[str, Side], merged: CaseContent) -> bool:
+        """Put the merged case on the form, made on their version: what the officer kept stays
+        exactly as typed, what they took comes from the stored case. The guided-script runs and
+        the referral stay as the form holds them (a referral the officer did not touch follows
+        theirs)."""
+        shown = self.view
+        mine = self.form_state()
+        customer = self.customer
+        self.show_case(fresh)  # the base is now their version
+        theirs = self.form_state()
+        state = dict(mine)
+        for key, side in choices.items():
+            if side is Side.THEIRS:
+                for name in FORM_STATE_KEYS[key]:
+                    state[name] = theirs[name]
+        if "status" not in choices or choices["status"] is Side.THEIRS:
+            state["status"] = fresh.status.value
+        elif merged.status is not None:
+            state["status"] = merged.status.value
+        if shown is not None and mine.get("referral_team_id") == shown.assigned_team_id:
+            state["referral_team_id"] = fresh.assigned_team_id
+        if choices.get("customer") is Side.THEIRS:
+            customer = fresh.customer
+        self._fill(state, customer)
+        self._dirty = True
+        self._draft_pending = True
+        self.save_draft()
+        status = enum_data(self.status, CaseStatus)
+        if merged.status is not None and status is not merged.status:
+            # The status kept cannot follow theirs: say so, and let the officer choose again.
+            text = self.tr(
+                "The case is now {theirs}; it cannot move to {mine} from there. Choose the "
+                "status again, then save (Ctrl+S)."
+            ).format(theirs=label(fresh.status), mine=label(merged.status))
+            self.general_error.show_message(text)
+            self.status.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.message.emit(text)
+            return False
+        return True
 
     # --- showing a stored case -----------------------------------------------------------
 
@@ -1314,6 +1480,7 @@ class CaseForm(QWidget):
         try:
             self.view = view
             self._base_version = view.version
+            self._remember_version(view)
             self.customer_editor.hide()
             self.set_customer(view.customer)
             self.customer_search.setText(view.customer.full_name)
@@ -1596,6 +1763,58 @@ class CaseForm(QWidget):
         else:
             self.show_case(view)
         self.message.emit(self.tr("Added to {reference}").format(reference=view.reference))
+
+    # --- the case changed elsewhere (live news, ui/main_window.py) -----------------------
+
+    _elsewhere_notice: QLabel | None = None
+    _elsewhere: tuple[int, int] | None = None  # (case id, stored version) the notice tells of
+
+    def changed_elsewhere(self, view: CaseView) -> None:
+        """Someone else saved the case on show while the officer has unsaved edits here: say so
+        above the form and leave the edits as they are (Save then compares them with theirs)."""
+        if self.view is None or view.id != self.view.id:
+            return
+        notice = self._elsewhere_notice
+        if notice is None:
+            notice = QLabel()
+            notice.setObjectName("caseChangedElsewhere")
+            notice.setAccessibleName(self.tr("Case changed elsewhere"))
+            notice.setWordWrap(True)
+            notice.setProperty("role", "warning")
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(layout.indexOf(self.scroll_area), notice)
+            self._elsewhere_notice = notice
+            self.caseShown.connect(self._elsewhere_case_shown)
+        notice.setText(
+            self.tr(
+                "{reference} was changed elsewhere while you were editing; when you save, you "
+                "will compare your changes with theirs."
+            ).format(reference=view.reference)
+        )
+        notice.show()
+        self._elsewhere = (view.id, view.version)
+
+    def _elsewhere_case_shown(self, view: CaseView | None) -> None:
+        elsewhere = self._elsewhere
+        if view is None or elsewhere is None or view.id != elsewhere[0]:
+            self._hide_elsewhere_notice()
+            return
+        # Adding a contact shows the newer case but keeps the edits' older base version (see
+        # _entry_added): look once that is settled.
+        QTimer.singleShot(0, self, self._elsewhere_settled)
+
+    def _elsewhere_settled(self) -> None:
+        elsewhere, base = self._elsewhere, self._base_version
+        if elsewhere is None or self.view is None or self.view.id != elsewhere[0]:
+            self._hide_elsewhere_notice()
+        elif base is not None and base >= elsewhere[1]:
+            self._hide_elsewhere_notice()  # saved, or reloaded: the form starts from theirs
+
+    def _hide_elsewhere_notice(self) -> None:
+        self._elsewhere = None
+        if self._elsewhere_notice is not None:
+            self._elsewhere_notice.hide()
 
     # --- the slip ------------------------------------------------------------------------
 

@@ -71,6 +71,71 @@ class CaseListModel(QAbstractTableModel):
         self.endResetModel()
         self._fetch()
 
+    def reload(self) -> None:
+        """Read the rows on show again (someone elsewhere changed cases) and change only what
+        changed: rows that stay keep their selection, and the view keeps its scroll position."""
+        if not self._started:
+            return
+        self._generation += 1
+        self._loading = True
+        generation = self._generation
+        page_size = self.query.page_size
+        pages = max(1, -(-len(self._rows) // page_size))  # as many pages as are loaded
+        query = dataclasses.replace(self.query, page_size=pages * page_size)
+        self.ops.query(
+            lambda d: d.cases.list(query),
+            on_success=lambda page: self._reloaded(generation, page),
+            on_error=lambda exc: self._failed(generation, exc),
+            owner=self,
+            key=f"case-list-{id(self)}",
+        )
+
+    def _reloaded(self, generation: int, page: CasePage) -> None:
+        if generation != self._generation:
+            return
+        self._loading = False
+        self._cursor = page.next_cursor
+        self._more = page.next_cursor is not None
+        fresh = list(page.rows)
+        wanted = {row.id for row in fresh}
+        # Rows no longer listed go (bottom up, a run of neighbours at a time) ...
+        end = len(self._rows) - 1
+        while end >= 0:
+            if self._rows[end].id in wanted:
+                end -= 1
+                continue
+            start = end
+            while start > 0 and self._rows[start - 1].id not in wanted:
+                start -= 1
+            self.beginRemoveRows(QModelIndex(), start, end)
+            del self._rows[start : end + 1]
+            self.endRemoveRows()
+            end = start - 1
+        # ... new ones come in at the end ...
+        present = {row.id for row in self._rows}
+        added = [row for row in fresh if row.id not in present]
+        if added:
+            first = len(self._rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
+            self._rows.extend(added)
+            self.endInsertRows()
+        # ... and everything moves to its place, the selection following its case.
+        if [row.id for row in self._rows] != [row.id for row in fresh]:
+            self.layoutAboutToBeChanged.emit()
+            place = {row.id: position for position, row in enumerate(fresh)}
+            before = self.persistentIndexList()
+            after = [self.index(place[self._rows[i.row()].id], i.column()) for i in before]
+            self._rows = fresh
+            self.changePersistentIndexList(before, after)
+            self.layoutChanged.emit()
+        else:
+            self._rows = fresh
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1)
+            )
+        self.loaded.emit()
+
     def rows(self) -> list[CaseRow]:
         return list(self._rows)
 

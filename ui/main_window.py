@@ -50,12 +50,14 @@ if TYPE_CHECKING:
 
 # An alert the database did not take is sent again this often, until it is.
 ALERT_RETRY_MS = 5000
+# News of cases arriving within this long (a save writes the case and its timeline) is read once.
+CASE_NEWS_MS = 300
 
 
 class _NewsBridge(QObject):
     """Carries news from the listener's thread to the window's (a queued signal)."""
 
-    arrived = Signal(str)  # the channel (desk.adapters.notifications)
+    arrived = Signal(str, object)  # the channel (desk.adapters.notifications), its payload
 
 
 class MainWindow(QMainWindow):
@@ -564,28 +566,42 @@ class MainWindow(QMainWindow):
     # --- news from elsewhere -------------------------------------------------------------
 
     def _start_listening(self) -> None:
-        """Requests and configuration changed by others reach this window within moments."""
+        """Requests, cases and configuration changed by others reach this window within
+        moments."""
         from desk.adapters.notifications import Listener
 
         desk = self.ops.desk
         if desk is None or desk.session is None:
             return
+        # Case news comes in bursts (a save writes the case and its timeline): read once.
+        self._cases_changed: set[int] = set()
+        self._cases_resync = False
+        self._case_news_timer = QTimer(self)
+        self._case_news_timer.setSingleShot(True)
+        self._case_news_timer.setInterval(CASE_NEWS_MS)
+        self._case_news_timer.timeout.connect(self._read_case_news)
         bridge = _NewsBridge(self)
         bridge.arrived.connect(self._news)
         listener = Listener(
             desk.engine,
-            lambda note: bridge.arrived.emit(note.channel) if shiboken6.isValid(bridge) else None,
+            lambda note: (
+                bridge.arrived.emit(note.channel, note.payload)
+                if shiboken6.isValid(bridge)
+                else None
+            ),
         )
         self._listener: Listener | None = listener.start()
         # However the window goes (closed, deleted with its parent), the listening stops.
         self.destroyed.connect(lambda *_: listener.stop(timeout=2.0))
 
-    def _news(self, channel: str) -> None:
-        from desk.adapters.notifications import CONFIGURATION, SAFETY, SCRIPTS
+    def _news(self, channel: str, payload: dict[str, Any] | None = None) -> None:
+        from desk.adapters.notifications import CASES, CONFIGURATION, SAFETY, SCRIPTS
 
         if self.ops.desk is None or self.ops.desk.session is None:
             return  # logged out or closing: the news is for nobody
-        if channel == CONFIGURATION:
+        if channel == CASES:
+            self._case_news(payload or {})
+        elif channel == CONFIGURATION:
             self.ops.query(
                 lambda d: d.refresh_session(), on_success=self._session_refreshed, owner=self
             )
@@ -596,6 +612,76 @@ class MainWindow(QMainWindow):
             self._check_my_alerts()
         else:
             self.ops.changed.emit()
+
+    def _case_news(self, payload: dict[str, Any]) -> None:
+        """A case was saved or added to elsewhere (or, after a lost connection, anything may
+        have been): gathered for a moment, then read once."""
+        case_id = payload.get("case")
+        if isinstance(case_id, int):
+            self._cases_changed.add(case_id)
+        else:  # {"resync": True}, or news that does not say which case
+            self._cases_resync = True
+        if not self._case_news_timer.isActive():
+            self._case_news_timer.start()
+
+    def _read_case_news(self) -> None:
+        changed, self._cases_changed = self._cases_changed, set()
+        everything, self._cases_resync = self._cases_resync, False
+        if self.ops.desk is None or self.ops.desk.session is None:
+            return
+        if self.case_list is not None:
+            self.case_list.model.reload()  # the selection and the scroll position stay
+        form = self.form
+        if form is None or form.view is None:
+            return
+        case_id = form.view.id
+        if not everything and case_id not in changed:
+            return
+        self.ops.query(
+            lambda d: d.cases.get(case_id),
+            on_success=self._open_case_read,
+            on_error=lambda exc: None,  # gone or out of sight: the form keeps what it shows
+            owner=self,
+            key="case-news-open-case",
+        )
+
+    def _open_case_read(self, view: CaseView) -> None:
+        """The stored case behind the form, read after news of it: show it when the form has
+        nothing unsaved; otherwise leave the edits alone and say the case changed elsewhere."""
+        form = self.form
+        if form is None or form.view is None or form.view.id != view.id:
+            return  # the officer moved on meanwhile
+        if form.is_saving:  # the news may be this save's own: look again once it is done
+            self._cases_changed.add(view.id)
+            self._case_news_timer.start()
+            return
+        base = form.base_version if form.base_version is not None else form.view.version
+        newer = view.version > base
+        shown = {entry.id for entry in form.view.timeline}
+        added = any(entry.id not in shown for entry in view.timeline)
+        if not newer and not added:
+            return  # nothing this form does not show (often our own save)
+        who = view.timeline[0].actor_name if view.timeline else ""
+        if form.is_dirty:
+            # The fields stay as typed; the timeline beside them shows what is stored.
+            self.timeline.show_case(view)
+            if newer:
+                form.changed_elsewhere(view)
+                self.statusBar().showMessage(
+                    self.tr("{reference} was changed elsewhere; your changes are kept.").format(
+                        reference=view.reference
+                    ),
+                    10000,
+                )
+            return
+        form.show_case(view)
+        if who and newer:
+            text = self.tr("Updated: {who} changed this case.").format(who=who)
+        elif who:
+            text = self.tr("Updated: {who} added to this case.").format(who=who)
+        else:
+            text = self.tr("This case was changed elsewhere; it shows the newest version.")
+        self.statusBar().showMessage(text, 10000)
 
     def _session_refreshed(self, session: StaffSession | None) -> None:
         if session is None or session == self.session:

@@ -62,6 +62,8 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         assert isinstance(value, dt.datetime)
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
+        if value.tzinfo is dt.UTC:  # the session's time zone is UTC: nothing to convert (a list
+            return value  # page reads hundreds of these)
         return value.astimezone(dt.UTC)
 
 

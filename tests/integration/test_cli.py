@@ -95,3 +95,16 @@ def test_init_on_postgresql_creates_login_roles_and_drop_roles_removes_them(
     finally:
         engine.dispose()
     assert left == 0
+
+
+@pytest.mark.parametrize("address", ["postgres://db.example.org/desk", "not a url"])
+@pytest.mark.parametrize("command", [["db", "current"], ["staff", "list"], ["audit", "verify"]])
+def test_an_unusable_address_is_one_clear_line_for_every_command(
+    address: str, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--database", address, *command]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"desk: {address} is not a database address Desk can use: postgresql://host/database "
+        "for a shared server, or sqlite:///path/to/file.sqlite3 for this computer."
+    ]
