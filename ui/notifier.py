@@ -12,6 +12,7 @@ taken: the window comes forward only when the person clicks the tray icon or the
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from importlib.resources import files
 from typing import Protocol
@@ -180,7 +181,9 @@ class Notifier(QObject):
             self.tray.setToolTip(self.tr("Desk — {count}").format(count=count))
         self._apply_title()
         app = QGuiApplication.instance()
-        if hasattr(app, "setBadgeNumber"):  # Qt 6.5: the macOS dock, some Linux launchers
+        # Qt 6.5: the macOS dock, and Linux launchers that know the app's desktop file (without
+        # one, Qt only logs a warning on every call).
+        if hasattr(app, "setBadgeNumber") and (sys.platform == "darwin" or app.desktopFileName()):
             app.setBadgeNumber(waiting)
 
     # --- the title badge -------------------------------------------------------------------

@@ -69,7 +69,10 @@ def alerts(monkeypatch: pytest.MonkeyPatch) -> list[QWidget]:
 def badges(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The numbers put on the dock or launcher badge."""
     numbers: list[int] = []
-    monkeypatch.setattr(QGuiApplication.instance(), "setBadgeNumber", numbers.append)
+    app = QGuiApplication.instance()
+    monkeypatch.setattr(app, "setBadgeNumber", numbers.append)
+    # A launcher badge needs the app's desktop file; without one Desk leaves the badge alone.
+    monkeypatch.setattr(app, "desktopFileName", lambda: "desk")
     return numbers
 
 
@@ -200,6 +203,19 @@ def test_the_badge_follows_the_window_renaming_itself(
     assert notifier.plain_title() == "Desk — C-2"
     notifier.set_waiting(0)
     assert plain_window.windowTitle() == "Desk — C-2"
+
+
+def test_without_a_desktop_file_the_launcher_badge_is_left_alone(
+    plain_window: QMainWindow, notifier: Notifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    numbers: list[int] = []
+    app = QGuiApplication.instance()
+    monkeypatch.setattr(app, "setBadgeNumber", numbers.append)
+    monkeypatch.setattr(app, "desktopFileName", lambda: "")
+    monkeypatch.setattr("ui.notifier.sys.platform", "linux")
+    notifier.set_waiting(3)
+    assert numbers == [], "Qt would only log a warning on every count"
+    assert plain_window.windowTitle().startswith("(3) "), "the title still says it"
 
 
 def test_without_a_tray_the_message_goes_to_the_status_bar(
