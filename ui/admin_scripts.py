@@ -55,6 +55,7 @@ from desk.domain.scripts import Mood
 from ui.admin_common import MessageLine, button, error_text, plain, retitle, tr
 from ui.labels import local_time
 from ui.script_editor import ScriptEditor, mood_label, moods_text, problem_text
+from ui.widgets import ask_yes_no
 
 if TYPE_CHECKING:
     from desk.services.script_library import ImportResult, ScriptEntry, VersionInfo
@@ -521,20 +522,7 @@ class ScriptsTab(QWidget):
         self._update_buttons()
 
     def _ask(self, object_name: str, title: str, text: str, then: Any) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            title,
-            text,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self.window(),
-        )
-        box.setObjectName(object_name)
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        box.finished.connect(
-            lambda result: then() if result == QMessageBox.StandardButton.Yes else None
-        )
-        self.confirm = box
-        box.open()
+        self.confirm = ask_yes_no(self.window(), object_name, title, text, then)
 
     def retire_or_restore(self) -> None:
         entry = self.current()

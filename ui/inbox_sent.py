@@ -33,7 +33,7 @@ from ui.inbox_common import TriageTable, caption, error_text, make_button, value
 from ui.inbox_model import SentModel
 from ui.labels import local_time
 from ui.operations import Operations
-from ui.widgets import FieldError, TextBox, set_role
+from ui.widgets import FieldError, TextBox, ask_yes_no, set_role
 
 if TYPE_CHECKING:
     from desk.services.grants import RequestView
@@ -295,8 +295,10 @@ class SentForDecisionWidget(QWidget):
         item = self.current_item()
         if item is None or item.status not in ("pending", "returned"):
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        request_id, version = item.id, item.version
+        self.confirm = ask_yes_no(
+            self.window(),
+            "sentWithdrawConfirm",
             self.tr("Withdraw the request"),
             self.tr(
                 "Withdraw the {kind} of {amount} for {customer}? Nobody will need to decide it."
@@ -305,22 +307,8 @@ class SentForDecisionWidget(QWidget):
                 amount=self.currency.format(item.amount_minor),
                 customer=item.customer_name,
             ),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self.window(),
+            lambda: self._withdraw(request_id, version),
         )
-        box.setObjectName("sentWithdrawConfirm")
-        box.setAccessibleName(self.tr("Withdraw the request"))
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        request_id, version = item.id, item.version
-        box.finished.connect(
-            lambda result: (
-                self._withdraw(request_id, version)
-                if result == QMessageBox.StandardButton.Yes
-                else None
-            )
-        )
-        self.confirm = box
-        box.open()
 
     def _withdraw(self, request_id: int, version: int) -> None:
         self.withdraw_button.setEnabled(False)

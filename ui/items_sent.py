@@ -43,7 +43,7 @@ from desk.domain.work_items import Decision, ItemKind, ItemStatus, ReviewOrigin
 from ui.inbox_common import TriageTable, caption, error_text, make_button, value_label
 from ui.item_dialogs import MarkSentDialog, ResubmitItemDialog
 from ui.labels import local_time
-from ui.widgets import set_role
+from ui.widgets import ask_yes_no, set_role
 
 if TYPE_CHECKING:
     from desk.services.work_items import WorkItemView
@@ -553,28 +553,16 @@ class ItemsSentWidget(QWidget):
         item = self.current_item()
         if item is None or not item.is_open:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        item_id, version = item.id, item.version
+        self.confirm = ask_yes_no(
+            self.window(),
+            "itemsWithdrawConfirm",
             self.tr("Withdraw"),
             self.tr("Withdraw the {kind} on {case}? Nobody will need to decide it.").format(
                 kind=item.label.lower(), case=item.case_reference
             ),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self.window(),
+            lambda: self._withdraw(item_id, version),
         )
-        box.setObjectName("itemsWithdrawConfirm")
-        box.setAccessibleName(self.tr("Withdraw"))
-        box.setDefaultButton(QMessageBox.StandardButton.No)
-        item_id, version = item.id, item.version
-        box.finished.connect(
-            lambda result: (
-                self._withdraw(item_id, version)
-                if result == QMessageBox.StandardButton.Yes
-                else None
-            )
-        )
-        self.confirm = box
-        box.open()
 
     def _withdraw(self, item_id: int, version: int) -> None:
         self.withdraw_button.setEnabled(False)

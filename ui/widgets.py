@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QSizePolicy,
+    QWidget,
+)
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -73,3 +81,25 @@ def enum_data(combo: QComboBox, cls: type[E]) -> E | None:
     if data is None or data == "":
         return None
     return cls(data)
+
+
+def ask_yes_no(
+    parent: QWidget, object_name: str, title: str, text: str, on_yes: Callable[[], object]
+) -> QMessageBox:
+    """A window-modal question whose safe answer (No) is the default; ``on_yes`` runs only on
+    Yes. The caller keeps the box (tests find it by ``object_name``)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        title,
+        text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        parent,
+    )
+    box.setObjectName(object_name)
+    box.setAccessibleName(title)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.finished.connect(
+        lambda result: on_yes() if result == QMessageBox.StandardButton.Yes else None
+    )
+    box.open()
+    return box
