@@ -47,7 +47,7 @@ from desk.services.cases import CaseService, scope_filter, viewer_of
 from desk.services.dto import CaseView, Option, PageCursor, StaffSession
 from desk.services.errors import DeskError, NotFound, PermissionRefused
 from desk.services.grants import DECIDED, AuthorityRefused, GrantService
-from desk.services.leave import covered_by, presences, stand_in
+from desk.services.leave import acts_for, covered_by, presences, stand_in
 from desk.services.leave import today as leave_today
 from desk.services.org_settings import WholeNumberSetting, write_whole_number
 from desk.services.reference import currency_from, read_settings
@@ -718,16 +718,8 @@ class InboxService:
     ) -> None:
         """Only whom the item waits for (or their deputy while they are away, or a member of
         the centre's pool for a pool item) passes it on."""
-        permissions = self._grants._permissions(uow, actor.staff_id)
-        pool_member = (
-            row.assigned_to_id is None
-            and Permission.DECIDE_APPROVALS in permissions
-            and case_row.centre_id == actor.centre_id
-        )
-        if row.assigned_to_id == actor.staff_id or pool_member:
-            return
-        if row.assigned_to_id is not None and row.assigned_to_id in covered_by(
-            actor.staff_id, presences(uow.session), leave_today()
+        if acts_for(
+            uow.session, actor, row.assigned_to_id, case_row.centre_id, Permission.DECIDE_APPROVALS
         ):
             return
         holder = uow.session.get(orm.Staff, row.assigned_to_id) if row.assigned_to_id else None

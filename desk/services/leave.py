@@ -55,7 +55,7 @@ class DeputyChoice:
     away_until: dt.date | None
 
 
-__all__ = ["covered_by", "presences", "stand_in", "today"]
+__all__ = ["acts_for", "covered_by", "presences", "stand_in", "today"]
 
 
 def today() -> dt.date:
@@ -95,6 +95,24 @@ def presences(session: Session) -> dict[int, Presence]:
         )
         for r in rows
     }
+
+
+def acts_for(
+    session: Session,
+    actor: StaffSession,
+    assigned_to_id: int | None,
+    case_centre_id: int | None,
+    permission: Permission,
+) -> bool:
+    """Whether the person may act on what waits: it waits for them, for someone away today whose
+    deputy they are, or in their centre's pool (assigned to nobody) and they hold ``permission``."""
+    if assigned_to_id == actor.staff_id:
+        return True
+    if assigned_to_id is None:
+        return case_centre_id == actor.centre_id and permission.value in held_permissions(
+            session, actor.staff_id
+        )
+    return assigned_to_id in covered_by(actor.staff_id, presences(session), today())
 
 
 def check_and_apply(

@@ -40,7 +40,7 @@ from desk.domain.work_items import (
 from desk.services import audit
 from desk.services.dto import StaffSession
 from desk.services.errors import ConflictError, DeskError, NotFound, PermissionRefused
-from desk.services.leave import covered_by, presences, stand_in
+from desk.services.leave import acts_for, covered_by, presences, stand_in
 from desk.services.leave import today as leave_today
 from desk.services.org_settings import WholeNumberSetting, read_whole_number
 from desk.services.permissions import held_permissions
@@ -681,22 +681,16 @@ class WorkItemService:
     ) -> None:
         """Only whom the item waits for acts on it: that person, their deputy while they are
         away, or for an item in a centre's pool, a member of that pool who may decide it."""
-        if row.assigned_to_id == actor.staff_id:
+        case = uow.session.get(orm.Case, row.case_id)
+        centre = case.centre_id if case is not None else None
+        if acts_for(
+            uow.session, actor, row.assigned_to_id, centre, permission_for(ItemKind(row.kind))
+        ):
             return
         if row.assigned_to_id is None:
-            case = uow.session.get(orm.Case, row.case_id)
-            needed = permission_for(ItemKind(row.kind)).value
-            if (
-                case is not None
-                and case.centre_id == actor.centre_id
-                and needed in held_permissions(uow.session, actor.staff_id)
-            ):
-                return
             raise PermissionRefused(
                 "This item waits for the supervisors of another centre; only they decide it."
             )
-        if row.assigned_to_id in covered_by(actor.staff_id, presences(uow.session), leave_today()):
-            return
         holder = uow.session.get(orm.Staff, row.assigned_to_id)
         raise PermissionRefused(
             f"This item waits for {holder.full_name if holder else 'someone else'}; only they "
