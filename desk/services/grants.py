@@ -97,6 +97,29 @@ class RequestView:
     decision_reason: str
 
 
+def note_on_case(uow: UnitOfWork, case: orm.Case, actor: StaffSession, summary: str) -> None:
+    """A line on the case's timeline, in the caller's unit of work."""
+    uow.session.add(
+        orm.CaseEvent(
+            case_id=case.id,
+            actor_id=actor.staff_id,
+            kind=EventKind.NOTE.value,
+            summary=summary,
+            at=dt.datetime.now(dt.UTC),
+        )
+    )
+
+
+def move_case(case: orm.Case, target: CaseStatus) -> None:
+    """Move the case to ``target`` when the workflow allows it from where it stands (a request
+    or item never forces a case backwards)."""
+    current = CaseStatus(case.status)
+    if current is target or target not in workflow.allowed_next(current):
+        return
+    case.status = target.value
+    case.updated_at = dt.datetime.now(dt.UTC)
+
+
 class GrantService:
     def __init__(self, uow: Callable[..., UnitOfWork], actor: Callable[[], StaffSession]) -> None:
         self._uow = uow
@@ -658,22 +681,10 @@ class GrantService:
             raise AuthorityRefused(message) from exc
 
     def _event(self, uow: UnitOfWork, case: orm.Case, actor: StaffSession, summary: str) -> None:
-        uow.session.add(
-            orm.CaseEvent(
-                case_id=case.id,
-                actor_id=actor.staff_id,
-                kind=EventKind.NOTE.value,
-                summary=summary,
-                at=dt.datetime.now(dt.UTC),
-            )
-        )
+        note_on_case(uow, case, actor, summary)
 
     def _move_case(self, uow: UnitOfWork, case: orm.Case, target: CaseStatus) -> None:
-        current = CaseStatus(case.status)
-        if current is target or target not in workflow.allowed_next(current):
-            return
-        case.status = target.value
-        case.updated_at = dt.datetime.now(dt.UTC)
+        move_case(case, target)
 
     def _pending_on_case(self, uow: UnitOfWork, case_id: int) -> bool:
         return (

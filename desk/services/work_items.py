@@ -21,7 +21,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from desk.adapters import orm
 from desk.adapters.unit_of_work import UnitOfWork
-from desk.domain import workflow
 from desk.domain.authority import Permission
 from desk.domain.model import OPEN_STATUSES, CaseStatus, EventKind, Priority
 from desk.domain.validation import normalise_text
@@ -40,6 +39,7 @@ from desk.domain.work_items import (
 from desk.services import audit
 from desk.services.dto import StaffSession
 from desk.services.errors import ConflictError, DeskError, NotFound, PermissionRefused
+from desk.services.grants import move_case, note_on_case
 from desk.services.leave import acts_for, covered_by, presences, stand_in
 from desk.services.leave import today as leave_today
 from desk.services.org_settings import WholeNumberSetting, read_whole_number
@@ -759,22 +759,10 @@ class WorkItemService:
         return pending_item is not None or pending_request is not None
 
     def _move_case(self, case: orm.Case, target: CaseStatus) -> None:
-        current = CaseStatus(case.status)
-        if current is target or target not in workflow.allowed_next(current):
-            return
-        case.status = target.value
-        case.updated_at = _now()
+        move_case(case, target)
 
     def _event(self, uow: UnitOfWork, case: orm.Case, actor: StaffSession, summary: str) -> None:
-        uow.session.add(
-            orm.CaseEvent(
-                case_id=case.id,
-                actor_id=actor.staff_id,
-                kind=EventKind.NOTE.value,
-                summary=summary,
-                at=_now(),
-            )
-        )
+        note_on_case(uow, case, actor, summary)
 
     def _audit(
         self,
