@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -37,14 +38,13 @@ from desk.adapters.database import (
 from desk.adapters.database import (
     upgrade as upgrade_schema,  # Desk.open's `upgrade` flag shadows the name
 )
+from desk.adapters.outbox_store import OutboxStore
 from desk.adapters.pg_roles import RoleNameError, login_role_name
 from desk.adapters.unit_of_work import UnitOfWork
 from desk.domain.audit import BrokenLink
 from desk.domain.passwords import LockoutPolicy, password_problems
 from desk.services import audit, org_settings
 from desk.services.admin import AdminService
-from desk.services.cases import CaseService
-from desk.services.customers import CustomerService
 from desk.services.dto import ReferenceData, StaffSession
 from desk.services.errors import (
     DatabaseUnavailable,
@@ -56,6 +56,7 @@ from desk.services.errors import (
 from desk.services.grants import GrantService
 from desk.services.inbox import InboxService
 from desk.services.leave import LeaveService
+from desk.services.offline import Offline, OfflineCases, OfflineCustomers, ReplayReport
 from desk.services.permissions import held_permissions
 from desk.services.reference import ReferenceService, read_settings
 from desk.services.safety_alerts import SafetyAlertService
@@ -83,7 +84,9 @@ def hash_password(password: str) -> str:
 class Desk:
     """One open database and the person logged in to it."""
 
-    def __init__(self, url: str | URL) -> None:
+    def __init__(self, url: str | URL, *, outbox_dir: Path | None = None) -> None:
+        """``outbox_dir``: where the window keeps the offline outbox and reading cache (the
+        command line has none: an operator's command fails rather than waits)."""
         try:
             self.url = make_url(url)
         except ArgumentError as exc:
@@ -96,8 +99,12 @@ class Desk:
         self._lock = threading.Lock()
         # Read at login (an organisation setting); the window locks after this many idle minutes.
         self.idle_lock_minutes = org_settings.IDLE_LOCK_MINUTES.default
-        self.cases = CaseService(self._unit_of_work, self._actor)
-        self.customers = CustomerService(self._unit_of_work, self._actor)
+        self.outbox_dir = outbox_dir
+        self.offline = Offline()
+        self.cases = OfflineCases(
+            self._unit_of_work, self._actor, self.offline, self.reference_data
+        )
+        self.customers = OfflineCustomers(self._unit_of_work, self._actor, self.offline)
         self.grants = GrantService(self._unit_of_work, self._actor)
         self.admin = AdminService(self._unit_of_work, self._actor)
         self.inbox = InboxService(self._unit_of_work, self._actor)
@@ -111,10 +118,15 @@ class Desk:
 
     @classmethod
     def open(
-        cls, url: str | URL, *, upgrade: bool = True, progress: Progress | None = None
+        cls,
+        url: str | URL,
+        *,
+        upgrade: bool = True,
+        progress: Progress | None = None,
+        outbox_dir: Path | None = None,
     ) -> Desk:
         """Open the database. A new embedded database gets the schema and the demo organisation."""
-        desk = cls(url)
+        desk = cls(url, outbox_dir=outbox_dir)
         if desk.backend == "sqlite":
             try:
                 desk._engine = make_engine(desk.url)
@@ -188,7 +200,35 @@ class Desk:
             self._session = self._login_embedded(username, password)
         log.info("%s logged in to %s", self._session.username, self.display_url)
         self.idle_lock_minutes = self._read_idle_lock_minutes()
+        self._open_outbox(self._session)
         return self._session
+
+    def _open_outbox(self, session: StaffSession) -> None:
+        """The person's own outbox on this database (their changes made offline, waiting)."""
+        if self.outbox_dir is None:
+            return
+        from desk.drafts import database_key, draft_scope
+
+        key = database_key(self.url.render_as_string(hide_password=False))
+        path = self.outbox_dir / f"outbox-{key}-{draft_scope(key, session.username)}.sqlite3"
+        try:
+            self.offline.open(OutboxStore(path), session)
+        except (OSError, DeskError) as exc:  # the window works on without it, and says so
+            log.error("The offline outbox %s cannot be opened: %s", path, exc)
+            self.offline.last_error = str(exc)
+
+    def refresh_offline_cache(self) -> int:
+        """Keep the officer's open cases and the reference data for reading offline."""
+        if self.offline.store is None:
+            return 0
+        session = self._actor()
+        reference = self.reference.load()
+        centre = self.cases.centre_info(session.centre_id)
+        return self.offline.refresh_cache(self.cases, reference, centre)
+
+    def replay_outbox(self) -> ReplayReport:
+        """Send the changes made offline, in order (the window calls this when it may)."""
+        return self.offline.replay(self.cases, self.customers)
 
     def _read_idle_lock_minutes(self) -> int:
         try:
@@ -459,12 +499,14 @@ class Desk:
             except DeskError as exc:
                 log.warning("Logout of %s not audited: %s", self._session.username, exc)
         self._session = None
+        self.offline.close()
         if self.backend == "postgresql" and self._engine is not None:
             self._engine.dispose()
             self._engine = None
 
     def close(self) -> None:
         self._session = None
+        self.offline.close()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
@@ -476,7 +518,18 @@ class Desk:
         return audit.verify(self._unit_of_work)
 
     def reference_data(self) -> ReferenceData:
-        return self.reference.load()
+        """The lists the form offers; while the server is away, the copy kept at login."""
+        if self.offline.store is None:
+            return self.reference.load()
+        try:
+            data = self.reference.load()
+        except DatabaseUnavailable as exc:
+            cached = self.offline.cached_reference()
+            if cached is None:
+                raise
+            self.offline.went_offline(exc)
+            return cached
+        return data
 
     def _unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, read_only=read_only)

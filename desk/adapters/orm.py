@@ -202,10 +202,13 @@ class Case(Base):
         Index("ix_cases_status_opened", "status", "opened_at", "id"),
         Index("ix_cases_officer_status", "assigned_officer_id", "status", "opened_at"),
         Index("ix_cases_customer", "customer_id", "opened_at"),
+        Index("uq_cases_provisional_reference", "provisional_reference", unique=True),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     uuid: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
+    # The reference printed on a slip made offline (P-XXXXX-XXXXX), still findable after sync.
+    provisional_reference: Mapped[str | None] = mapped_column(String(20), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     # Every UPDATE checks and bumps the version, so nobody overwrites a newer save unseen.
     __mapper_args__ = {"version_id_col": version}
@@ -512,3 +515,21 @@ class WorkItem(Base):
     seen_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     __mapper_args__ = {"version_id_col": version}
+
+
+class ClientOperation(Base):
+    """A change a client made offline and sent later, by the UUID the client gave it: written in
+    the same transaction as the change, so sending it again (after a crash before the client
+    noted it was sent) finds it here and records nothing twice."""
+
+    __tablename__ = "client_operations"
+    uuid: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    # The case's version after the change: a later change made offline is built on it.
+    case_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)  # the client's clock
+    applied_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)  # the server's

@@ -54,7 +54,7 @@ STAFF_ADMIN_FUNCTIONS = (
 )
 
 # Tables staff may only add to: never update or delete.
-STAFF_APPEND_ONLY = ("audit_events", "script_versions")
+STAFF_APPEND_ONLY = ("audit_events", "script_versions", "client_operations")
 
 
 class RoleNameError(ValueError):

@@ -47,6 +47,7 @@ from desk.domain.model import (
     Priority,
     ResolutionMethod,
 )
+from desk.domain.outbox import is_provisional_reference
 from desk.domain.scripts import Mood
 from desk.domain.validation import LONG_TEXT_MAX, Checker, ValidationError, normalise_text
 from desk.services import audit, script_runs
@@ -59,6 +60,7 @@ from desk.services.dto import (
     CaseSort,
     CaseView,
     CentreInfo,
+    ClientOp,
     PageCursor,
     ScriptRunToSave,
     StaffSession,
@@ -165,7 +167,7 @@ def utcnow() -> dt.datetime:
 
 def case_search_text(row: orm.Case, customer: orm.Customer) -> str:
     return build_search_text(
-        reference=row.reference,
+        reference=" ".join(r for r in (row.reference, row.provisional_reference) if r),
         customer_name=customer.full_name,
         customer_number=customer.customer_number or "",
         identifiers=[i for i in (customer.national_id, customer.account_number) if i],
@@ -275,19 +277,30 @@ class CaseService:
         referral_reason: str = "",
         customer_mood: Mood | None = None,
         runs: Sequence[ScriptRunToSave] = (),
+        provisional_reference: str | None = None,
+        client_op: ClientOp | None = None,
     ) -> CaseView:
         """Record a new case. Saving twice with the same client UUID records it once.
 
-        ``runs``: guided-script runs made before the case was saved, stored with it."""
+        ``runs``: guided-script runs made before the case was saved, stored with it.
+        ``provisional_reference`` and ``client_op``: a case recorded offline and sent from the
+        outbox keeps the reference on its slip, and says when it was recorded."""
         actor = self._actor()
         client_uuid = client_uuid or uuid.uuid4()
         referral_reason = normalise_text(referral_reason)
         with self._uow() as uow:
             existing = uow.session.scalar(select(orm.Case.id).where(orm.Case.uuid == client_uuid))
             if existing is not None:
+                stored = self._load(uow, existing)
                 if runs:  # a retried save: the runs may have gone on since
-                    stored = self._load(uow, existing)
                     script_runs.store_runs(uow, actor, stored, runs)
+                if provisional_reference and stored.provisional_reference is None:
+                    # Saved once online, but the answer was lost and a slip was printed offline.
+                    stored.provisional_reference = provisional_reference
+                    customer = uow.session.get(orm.Customer, stored.customer_id)
+                    assert customer is not None
+                    stored.search_text = case_search_text(stored, customer)
+                if uow.session.dirty or uow.session.new:
                     uow.commit()
                 return self._view(uow, existing)
             details = details.validate(currency=currency_from(read_settings(uow)))
@@ -311,6 +324,7 @@ class CaseService:
                 updated_at=now,
                 transactions=[],
                 customer_mood=customer_mood.value if customer_mood else None,
+                provisional_reference=provisional_reference,
             )
             _apply_details(row, details)
             if details.customer_confirmed:
@@ -320,13 +334,11 @@ class CaseService:
             row.search_text = case_search_text(row, customer)
             uow.session.add(row)
             uow.flush()
-            self._event(
-                uow,
-                row,
-                EventKind.CREATED,
-                f"Case recorded ({details.channel.value.replace('_', ' ')}).",
-                now,
-            )
+            summary = f"Case recorded ({details.channel.value.replace('_', ' ')})."
+            note = _offline_note(client_op, provisional_reference) if client_op else ""
+            if note:
+                summary += " " + note
+            self._event(uow, row, EventKind.CREATED, summary, now)
             if details.customer_confirmed:
                 self._event(
                     uow,
@@ -338,6 +350,8 @@ class CaseService:
             if refer_to_team_id is not None:
                 self._refer(uow, row, refer_to_team_id, referral_reason, now)
             script_runs.store_runs(uow, actor, row, runs, now=now)
+            if client_op is not None:
+                self._record_op(uow, client_op, row)
             uow.commit()
             return self._view(uow, row.id)
 
@@ -363,6 +377,7 @@ class CaseService:
         referral_reason: str = "",
         customer_mood: Mood | _Keep | None = KEEP_MOOD,
         runs: Sequence[ScriptRunToSave] = (),
+        client_op: ClientOp | None = None,
     ) -> CaseView:
         """The form's whole save — fields, mood, status, referral and the guided-script runs
         made on the case — in one transaction.
@@ -375,6 +390,8 @@ class CaseService:
         referral_reason = normalise_text(referral_reason)
         with self._uow() as uow:
             row = self._load(uow, case_id)
+            if client_op is not None and self._op_done(uow, client_op):
+                return self._view(uow, row.id)  # sent before; the client did not hear back
             if expected_version is not None and row.version != expected_version:
                 raise self._conflict(uow, row)
             before = _details_of(row)
@@ -421,6 +438,8 @@ class CaseService:
             if refer_to_team_id is not None:
                 self._refer(uow, row, refer_to_team_id, referral_reason, now)
             script_runs.store_runs(uow, self._actor(), row, runs, now=now)
+            if client_op is not None:
+                self._record_op(uow, client_op, row)
             uow.commit()
             return self._view(uow, row.id)
 
@@ -473,9 +492,16 @@ class CaseService:
         self._event(uow, row, EventKind.STATUS_CHANGED, summary, now)
 
     def add_entry(
-        self, case_id: int, *, kind: EventKind, text: str, channel: Channel | None = None
+        self,
+        case_id: int,
+        *,
+        kind: EventKind,
+        text: str,
+        channel: Channel | None = None,
+        client_op: ClientOp | None = None,
     ) -> CaseView:
-        """A contact, a note, or an update given to the customer, on the case's timeline."""
+        """A contact, a note, or an update given to the customer, on the case's timeline.
+        With ``client_op``, sending the same entry again adds it once."""
         if kind not in ENTRY_KINDS:
             raise ValueError(f"{kind} is not an entry an officer adds by hand")
         text = normalise_text(text)
@@ -485,9 +511,59 @@ class CaseService:
         check.raise_if_any()
         with self._uow() as uow:
             row = self._load(uow, case_id)
+            if client_op is not None and self._op_done(uow, client_op):
+                return self._view(uow, row.id)
+            if client_op is not None and client_op.offline:
+                text += " " + _offline_note(client_op, None)
             self._event(uow, row, kind, text, utcnow(), channel=channel)
+            if client_op is not None:
+                self._record_op(uow, client_op, row)
             uow.commit()
             return self._view(uow, row.id)
+
+    def centre_info(self, centre_id: int) -> CentreInfo | None:
+        with self._uow(read_only=True) as uow:
+            centre = uow.session.get(orm.ServiceCentre, centre_id)
+            if centre is None:
+                return None
+            return CentreInfo(
+                id=centre.id,
+                name=centre.name,
+                address=centre.address,
+                phone=centre.phone,
+                email=centre.email,
+                opening_hours=centre.opening_hours,
+            )
+
+    def op_result(self, op_uuid: uuid.UUID) -> tuple[int, int | None] | None:
+        """The case and the version a change sent earlier left, or None if it never arrived."""
+        with self._uow(read_only=True) as uow:
+            found = uow.session.get(orm.ClientOperation, op_uuid)
+            if found is None or found.case_id is None:
+                return None
+            return found.case_id, found.case_version
+
+    def id_of(self, case_uuid: uuid.UUID) -> int | None:
+        """The server's id of a case known to a client by its UUID (None: not on the server)."""
+        with self._uow(read_only=True) as uow:
+            return uow.session.scalar(select(orm.Case.id).where(orm.Case.uuid == case_uuid))
+
+    def _op_done(self, uow: UnitOfWork, op: ClientOp) -> bool:
+        return uow.session.get(orm.ClientOperation, op.uuid) is not None
+
+    def _record_op(self, uow: UnitOfWork, op: ClientOp, row: orm.Case) -> None:
+        uow.flush()  # the version the change leaves
+        uow.session.add(
+            orm.ClientOperation(
+                uuid=op.uuid,
+                kind=op.kind,
+                staff_id=self._actor().staff_id,
+                case_id=row.id,
+                case_version=row.version,
+                recorded_at=op.recorded_at,
+                applied_at=utcnow(),
+            )
+        )
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -498,7 +574,12 @@ class CaseService:
     def find_by_reference(self, reference: str) -> CaseView:
         reference = normalise_text(reference).upper()
         with self._uow(read_only=True) as uow:
-            case_id = uow.session.scalar(select(orm.Case.id).where(orm.Case.reference == reference))
+            column = (
+                orm.Case.provisional_reference
+                if is_provisional_reference(reference)
+                else orm.Case.reference
+            )
+            case_id = uow.session.scalar(select(orm.Case.id).where(column == reference))
             if case_id is None:
                 raise NotFound(f"No case has the reference {reference}.")
             return self._view(uow, case_id)
@@ -609,6 +690,8 @@ class CaseService:
             return None
         if REFERENCE_PATTERN.match(query_text.upper()):
             return orm.Case.reference == query_text.upper()
+        if is_provisional_reference(query_text):
+            return orm.Case.provisional_reference == query_text.upper()
         # lower(), not casefold(): the indexes lower-case too, and casefold turns ß into ss.
         words = _WORD.findall(query_text.lower())[:8]
         if not words:
@@ -800,6 +883,18 @@ class CaseService:
                 for event, actor_name in events
             ],
         )
+
+
+def _offline_note(op: ClientOp, provisional_reference: str | None) -> str:
+    """What the timeline says of a change recorded offline: the server's time is the record's
+    time; the client's clock is only told."""
+    if not op.offline:
+        return ""
+    when = op.recorded_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = f"(Recorded offline at {when} by the counter's clock"
+    if provisional_reference:
+        text += f", provisional reference {provisional_reference}"
+    return text + ".)"
 
 
 def allocate_reference(uow: UnitOfWork, year: int) -> str:

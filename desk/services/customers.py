@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import cast
@@ -104,11 +105,22 @@ class CustomerService:
                 raise NotFound("This customer no longer exists.")
             return customer_summary(row)
 
-    def create(self, details: CustomerDetails) -> CustomerSummary:
+    def create(
+        self, details: CustomerDetails, *, client_uuid: uuid.UUID | None = None
+    ) -> CustomerSummary:
+        """Record a customer; sending the same client UUID again records them once."""
         details = details.validate()
         with self._uow() as uow:
+            if client_uuid is not None:
+                existing = uow.session.scalar(
+                    select(orm.Customer).where(orm.Customer.uuid == client_uuid)
+                )
+                if existing is not None:
+                    return customer_summary(existing)
             self._refuse_duplicate_number(uow, details, None)
             row = orm.Customer(created_by_id=self._actor().staff_id)
+            if client_uuid is not None:
+                row.uuid = client_uuid
             _apply(row, details)
             uow.session.add(row)
             uow.flush()

@@ -161,6 +161,19 @@ class TimelineEntry:
 
 
 @dataclass(frozen=True)
+class ClientOp:
+    """A change's own UUID, made by the client: the server records it with the change, so the
+    same change sent twice (a retry after a dropped connection, an outbox replayed after a
+    crash) is recorded once. ``offline``: it waited in the outbox; ``recorded_at`` is then the
+    client's clock when the officer made it."""
+
+    uuid: uuid.UUID
+    kind: str
+    recorded_at: dt.datetime
+    offline: bool = False
+
+
+@dataclass(frozen=True)
 class ScriptRunToSave:
     """A guided-script run to store with its case; ``uuid`` is made by the client when the run
     starts, so saving it again (or a later state of it) updates the same stored run."""
@@ -217,3 +230,5 @@ class CaseView:
     timeline: list[TimelineEntry]
     customer_mood: Mood | None = None
     script_runs: tuple[ScriptRunView, ...] = ()
+    # Changes the officer made offline are on this view but not on the server yet.
+    offline_pending: bool = False
