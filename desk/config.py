@@ -43,6 +43,11 @@ def drafts_dir() -> Path:
     return data_dir() / "drafts"
 
 
+def outbox_dir() -> Path:
+    """The offline outboxes and reading caches, one file per database and user."""
+    return data_dir() / "outbox"
+
+
 def settings_path() -> Path:
     return config_dir() / "settings.json"
 

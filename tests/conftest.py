@@ -305,3 +305,21 @@ def unused_tcp_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server_away(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
+    """``server_away(True)``: every unit of work fails to reach the database, as when the
+    network drops (the real network faults, through a TCP proxy, are in test_faults.py)."""
+    from desk.adapters.unit_of_work import UnitOfWork
+    from desk.services.errors import DatabaseUnavailable
+
+    real_enter = UnitOfWork.__enter__
+
+    def refuse(self: UnitOfWork) -> UnitOfWork:
+        raise DatabaseUnavailable("The server cannot be reached (the network is down).")
+
+    def switch(away: bool) -> None:
+        monkeypatch.setattr(UnitOfWork, "__enter__", refuse if away else real_enter)
+
+    return switch

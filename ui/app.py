@@ -321,7 +321,10 @@ class AppController(QObject):
 
                 target = url or config.resolve_database_url(settings=settings)[0]
                 return target, Desk.open(
-                    target, upgrade=True, progress=lambda text: progress_signal.emit(opening, text)
+                    target,
+                    upgrade=True,
+                    progress=lambda text: progress_signal.emit(opening, text),
+                    outbox_dir=config.outbox_dir(),
                 )
             except Exception as exc:
                 return _OpenFailure(exc, traceback.format_exc())

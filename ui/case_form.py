@@ -1268,6 +1268,19 @@ class CaseForm(QWidget):
                 "Print slip (Ctrl+P) or Slip as PDF."
             ).format(reference=view.reference)
         )
+        if view.offline_pending:
+            text = self.tr(
+                "Kept on this computer: the server cannot be reached. {reference} will be sent "
+                "by itself when the connection is back."
+            ).format(reference=view.reference)
+            self.banner.setText(
+                text
+                + " "
+                + self.tr(
+                    "The slip (Ctrl+P) can be printed now; a reference starting with P- is "
+                    "provisional and says so."
+                )
+            )
         self.banner.show()
         if typed_on:
             # What was typed while saving goes back on top of the saved case, still unsaved.

@@ -38,6 +38,7 @@ from ui.items_sent import ItemsSentWidget
 from ui.labels import label, local_time
 from ui.lock_screen import LockScreen, UnlockDialog, WindowCovers
 from ui.notifier import INBOX, SAFETY, Notifier, desk_icon
+from ui.offline_status import OfflineStatus
 from ui.operations import Operations, bug_message, is_user_error
 from ui.recognition import RecognitionBanner
 from ui.safety_banner import SafetyBanner
@@ -789,6 +790,12 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([800, 460])
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
+        self.offline_status = OfflineStatus(self.ops, self.statusBar(), self)
+        self.offline_status.sent.connect(self._offline_sent)
+        self.offline_status.problemsFound.connect(self._offline_problems)
+        self.offline_status.openCase.connect(self.open_case)
+        self.offline_status.check()
+        self.offline_status.refresh_cache()
         self.tabs.addTab(self.splitter, self.tr("&Case"))
         self.tabs.addTab(self.case_list, self.tr("Case &list"))
         self._build_decision_tabs(reference)
@@ -1006,6 +1013,24 @@ class MainWindow(QMainWindow):
     def save_slip_pdf(self) -> None:
         if self.form is not None:
             self.form.save_slip_pdf()
+
+    def _offline_sent(self, count: int) -> None:
+        self.statusBar().showMessage(
+            self.tr("Connection back: 1 change made offline sent to the server.")
+            if count == 1
+            else self.tr("Connection back: {n} changes made offline sent to the server.").format(
+                n=count
+            ),
+            10000,
+        )
+
+    def _offline_problems(self, problems: list[str]) -> None:
+        self.statusBar().showMessage(
+            self.tr("A change made offline needs you: {problem} (Ctrl+Shift+J)").format(
+                problem=problems[0]
+            ),
+            15000,
+        )
 
     def open_case(self, case_id: int) -> None:
         if self.form is None:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QWidget
 
+from desk.domain.outbox import is_provisional_reference
 from desk.services.dto import CaseView, ReferenceData
 from ui.labels import label, local_time
 
@@ -75,13 +76,31 @@ def slip_html(view: CaseView, reference: ReferenceData) -> str:
         else "",
     ]
     contact = "<br>".join(line for line in contact_lines if line)
+    reference_label = _t("Reference")
+    provisional = ""
+    if is_provisional_reference(view.reference):
+        # Recorded while the counter was offline: the number is this counter's own until the
+        # case reaches the server; it keeps working there, and the final one is sent later.
+        reference_label = _t("Provisional reference")
+        provisional = (
+            "<tr><td></td><td><i>"
+            + escape(
+                _t(
+                    "Recorded while our system was offline. This reference is provisional: it "
+                    "will keep working, and we will give you the final reference when the case "
+                    "reaches our main system."
+                )
+            )
+            + "</i></td></tr>"
+        )
     return f"""<html><head><meta charset="utf-8"><title>{escape(view.reference)}</title></head>
 <body style="font-family: sans-serif; font-size: 10pt;">
 <h1 style="color:#1f3a5f">{escape(reference.organisation_name)}</h1>
 <p>{escape(centre.name)}</p>
 <h2>{escape(_t("Acknowledgement of your case"))}</h2>
 <table cellspacing="0" cellpadding="3">
-<tr><td><b>{escape(_t("Reference"))}</b></td><td><b>{escape(view.reference)}</b></td></tr>
+<tr><td><b>{escape(reference_label)}</b></td><td><b>{escape(view.reference)}</b></td></tr>
+{provisional}
 <tr><td>{escape(_t("Date"))}</td><td>{escape(local_time(view.opened_at))}</td></tr>
 <tr><td>{escape(_t("Customer"))}</td><td>{escape(view.customer.full_name)}</td></tr>
 <tr><td>{escape(_t("Type"))}</td><td>{escape(label(view.details.kind))}</td></tr>

@@ -27,6 +27,7 @@ from desk.adapters.outbox_store import OutboxStore
 from desk.domain import workflow
 from desk.domain.case import CaseDetails, has_resolution, initial_status
 from desk.domain.codec import CodecError, from_json, to_json
+from desk.domain.conflict import CaseContent
 from desk.domain.customer import CustomerDetails
 from desk.domain.model import CaseStatus, Channel, EventKind
 from desk.domain.outbox import (
@@ -86,6 +87,21 @@ class ReplayReport:
     attention: int
     online: bool
     new_problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OfflineConflict:
+    """What the conflict view needs for an offline change that met a newer save."""
+
+    seqs: tuple[int, ...]  # the entries the merge replaces
+    base: CaseContent | None
+    mine: CaseContent
+    theirs: CaseView
+    error: str
+
+    @property
+    def theirs_content(self) -> CaseContent:
+        return CaseContent(self.theirs.details, self.theirs.customer_mood, self.theirs.status)
 
 
 @dataclass(frozen=True)
@@ -192,8 +208,7 @@ class Offline:
         if store is None:
             return False
         return any(
-            e.case_uuid == case_uuid
-            for e in store.entries(states=frozenset({EntryState.WAITING, *NEEDS_ATTENTION}))
+            e.case_uuid == case_uuid for e in store.entries(states=frozenset({EntryState.WAITING}))
         )
 
     # --- the reading cache --------------------------------------------------------------------
@@ -220,6 +235,10 @@ class Offline:
             store.cache_put({f"customer:{c.id}": to_json(c) for c in customers})
         except DeskError as exc:
             log.warning("The reading cache could not keep customers: %s", exc)
+
+    def keep(self, key: str, value: Any) -> None:
+        store = self._require_store()
+        store.cache_put({key: to_json(value)})
 
     def cached_case(self, case_id: int) -> CaseView | None:
         value: CaseView | None = self._cached(f"case:{case_id}", CaseView)
@@ -465,6 +484,69 @@ class Offline:
         return replace(details, customer_id=server_id)
 
     # --- resolving by hand ---------------------------------------------------------------------
+
+    def compare(self, seq: int, cases: CaseService) -> OfflineConflict:
+        """The three versions of a case whose offline change met a newer save: the one the
+        officer started from, theirs on the server now, and the officer's (their last change
+        still waiting, which is built on the earlier ones)."""
+        store = self._require_store()
+        entries = store.entries()
+        entry = next((e for e in entries if e.seq == seq), None)
+        if entry is None or entry.state is not EntryState.CONFLICT or entry.case_uuid is None:
+            raise NotFound("This change is no longer waiting for a comparison.")
+        case_uuid = entry.case_uuid
+        case_id = CaseService.id_of(cases, case_uuid)
+        if case_id is None:
+            raise NotFound("This case is not on the server.")
+        theirs = CaseService.get(cases, case_id)
+        later = [
+            e
+            for e in entries
+            if e.seq >= seq
+            and e.case_uuid == case_uuid
+            and e.kind is OpKind.CASE_SAVE
+            and e.state in (EntryState.WAITING, EntryState.CONFLICT)
+        ]
+        local_id = self.cached_case_id(case_uuid)
+        base: CaseView | None = self._cached(f"base:{local_id}", CaseView)
+        start = base or theirs
+        mine = CaseContent(start.details, start.customer_mood, start.status)
+        for change in later:
+            payload = change.payload
+            if payload.get("details"):
+                mine = replace(mine, details=from_json(CaseDetails, payload["details"]))
+            mood = payload.get("mood", "keep")
+            if mood != "keep":
+                mine = replace(mine, mood=Mood(mood) if mood else None)
+            if payload.get("status"):
+                mine = replace(mine, status=CaseStatus(payload["status"]))
+        base_content = CaseContent(base.details, base.customer_mood, base.status) if base else None
+        return OfflineConflict(
+            seqs=tuple(e.seq for e in later),
+            base=base_content,
+            mine=mine,
+            theirs=theirs,
+            error=entry.error,
+        )
+
+    def resolve(
+        self, conflict: OfflineConflict, merged: CaseContent, cases: CaseService
+    ) -> CaseView:
+        """Save the case as the officer merged it, on their version (refused if it moved on
+        again), and settle the offline changes it replaces."""
+        theirs = conflict.theirs
+        view = CaseService.save(
+            cases,
+            theirs.id,
+            merged.details,
+            expected_version=theirs.version,
+            status=merged.status if merged.status not in (None, theirs.status) else None,
+            customer_mood=merged.mood,
+            client_op=ClientOp(uuid.uuid4(), OpKind.CASE_SAVE.value, dt.datetime.now(dt.UTC)),
+        )
+        self.settle(conflict.seqs, EntryState.DONE, "Merged by you with the newer version.")
+        self.remember_case(view)
+        return view
 
     def settle(self, seqs: Sequence[int], state: EntryState, note: str) -> None:
         """The officer merged these entries by hand (DONE) or chose to drop them (DISCARDED)."""
@@ -742,6 +824,8 @@ class OfflineCases(CaseService):
             },
             op_uuid=op.uuid,
         )
+        if not cached.offline_pending:  # what the officer started from, for a comparison
+            self.offline.keep(f"base:{cached.id}", cached)
         names = _names(reference_data)
         mood = cached.customer_mood if isinstance(customer_mood, _Keep) else customer_mood
         now = dt.datetime.now(dt.UTC)

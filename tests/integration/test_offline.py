@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 
 from desk.adapters import orm
 from desk.adapters.outbox_store import OutboxFull, OutboxStore
-from desk.adapters.unit_of_work import UnitOfWork
+from desk.domain.conflict import Conflict, Side
 from desk.domain.model import CaseStatus, Channel, EventKind
 from desk.domain.outbox import EntryState, is_provisional_reference
 from desk.services.dto import CaseQuery, CaseScope
@@ -45,20 +45,6 @@ def open_desk(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Desk]
     yield factory
     for desk in opened:
         desk.close()
-
-
-@pytest.fixture
-def server_away(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
-    """``server_away(True)``: every connection attempt fails as a dropped network does."""
-    real_enter = UnitOfWork.__enter__
-
-    def refuse(self: UnitOfWork) -> UnitOfWork:
-        raise DatabaseUnavailable("The server cannot be reached (the network is down).")
-
-    def switch(away: bool) -> None:
-        monkeypatch.setattr(UnitOfWork, "__enter__", refuse if away else real_enter)
-
-    return switch
 
 
 def count(desk: Desk, statement: Any) -> int:
@@ -216,9 +202,22 @@ def test_a_change_made_offline_over_a_newer_save_waits_for_the_officer_and_overw
     assert (report.sent, report.attention) == (1, 1)  # the note went; the change waits
     assert report.new_problems and "changed on the server" in report.new_problems[0]
     assert supervisor.cases.get(view.id).details.next_steps == "Theirs"
-    pending = officer.offline.pending()
-    assert [p.state for p in pending] == [EntryState.CONFLICT]
-    assert officer.cases.get(view.id).offline_pending  # the officer's version is still shown
+    (pending,) = officer.offline.pending()
+    assert pending.state is EntryState.CONFLICT
+
+    # The officer compares: the version they started from, theirs, and theirs; keeps their own.
+    conflict = officer.offline.compare(pending.seq, officer.cases)
+    assert conflict.base is not None and conflict.base.details.next_steps == view.details.next_steps
+    assert (conflict.mine.details.next_steps, conflict.theirs.details.next_steps) == (
+        "Mine",
+        "Theirs",
+    )
+    choices = Conflict.between(conflict.base, conflict.mine, conflict.theirs_content)
+    merged = choices.merged({"next_steps": Side.MINE})
+    saved = officer.offline.resolve(conflict, merged, officer.cases)
+    assert saved.details.next_steps == "Mine"
+    assert officer.offline.pending() == []
+    assert [e.summary.startswith(later) for e in saved.timeline].count(True) == 1
 
 
 def test_decisions_and_admin_changes_are_refused_offline_not_queued(
