@@ -129,6 +129,7 @@ class Offline:
         self._lock = threading.RLock()
         self._session: StaffSession | None = None
         self.after_commit: Callable[[OutboxEntry], None] | None = None  # tests: a crash here
+        self.retry_after = RETRY_ONLINE_AFTER_SECONDS
 
     # --- state --------------------------------------------------------------------------------
 
@@ -185,7 +186,7 @@ class Offline:
 
     def should_try_server(self) -> bool:
         since = self._offline_since
-        return since is None or time.monotonic() - since >= RETRY_ONLINE_AFTER_SECONDS
+        return since is None or time.monotonic() - since >= self.retry_after
 
     def status(self) -> OutboxStatus:
         store = self.store
