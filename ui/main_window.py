@@ -794,6 +794,8 @@ class MainWindow(QMainWindow):
         self.offline_status.sent.connect(self._offline_sent)
         self.offline_status.problemsFound.connect(self._offline_problems)
         self.offline_status.openCase.connect(self.open_case)
+        self.offline_status.reported.connect(lambda text: self.statusBar().showMessage(text, 30000))
+        self.offline_status.report_opening()
         self.offline_status.check()
         self.offline_status.refresh_cache()
         self.tabs.addTab(self.splitter, self.tr("&Case"))

@@ -62,6 +62,15 @@ class OfflineStatus(QObject):
 
     # --- reading the state ---------------------------------------------------------------
 
+    reported = Signal(str)  # what was wrong with the outbox file when it was opened
+
+    def report_opening(self) -> None:
+        self.ops.query(
+            lambda d: d.offline.opening_report(),
+            on_success=lambda text: self.reported.emit(text) if text else None,
+            owner=self,
+        )
+
     def check(self) -> None:
         """Ask how things stand (after every save, and when the window starts)."""
         self.ops.query(

@@ -334,6 +334,8 @@ class Operations(QObject):
                     self.changed.emit()
             else:
                 exc, tb_text = outcome
+                if job.write:
+                    exc = self._needs_the_server(exc)
                 self._report(exc, tb_text, job.on_error if alive else None)
         finally:
             self._pump()
@@ -341,6 +343,27 @@ class Operations(QObject):
                 self._restore_cursor()
                 self.busyChanged.emit(False)
                 self.idle.emit()
+
+    def _needs_the_server(self, exc: BaseException) -> BaseException:
+        """A change that could not wait in the offline outbox (a decision, an admin change, a
+        grant) failed because the server is away: say why it did not wait like a case does."""
+        from desk.services.errors import DatabaseUnavailable, NotKeptOffline
+
+        desk = self.desk
+        if not isinstance(exc, DatabaseUnavailable) or isinstance(exc, NotKeptOffline):
+            return exc
+        if desk is None:
+            return exc
+        if getattr(desk.offline, "store", None) is None:
+            return exc
+        return DatabaseUnavailable(
+            QCoreApplication.translate(
+                "Operations",
+                "{problem} This needs the server: decisions, approvals, grants and admin "
+                "changes are checked by it, so they cannot wait on this computer like new "
+                "cases, changes and contacts do. Try again when the connection is back.",
+            ).format(problem=str(exc))
+        )
 
     def _guarded(self, callback: Callable[[Any], None], value: Any) -> None:
         """A callback that fails is a bug of ours: log it and tell the user, keep running."""

@@ -25,6 +25,10 @@ class DatabaseUnavailable(DeskError):
     """The server could not be reached or dropped the connection; nothing was changed."""
 
 
+class NotKeptOffline(DatabaseUnavailable):
+    """The server is away and what was asked for is not in this computer's offline copy."""
+
+
 class SchemaMismatch(DeskError):
     """The database's schema is not the one this version of Desk was built for."""
 

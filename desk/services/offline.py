@@ -60,7 +60,13 @@ from desk.services.dto import (
     StaffSession,
     TimelineEntry,
 )
-from desk.services.errors import ConflictError, DatabaseUnavailable, DeskError, NotFound
+from desk.services.errors import (
+    ConflictError,
+    DatabaseUnavailable,
+    DeskError,
+    NotFound,
+    NotKeptOffline,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -178,8 +184,8 @@ class Offline:
             keep(value)
         return value
 
-    def not_kept(self, what: str) -> DatabaseUnavailable:
-        return DatabaseUnavailable(
+    def not_kept(self, what: str) -> NotKeptOffline:
+        return NotKeptOffline(
             (self.last_error or "The server cannot be reached.")
             + f" {what} is not kept on this computer for working offline."
         )
@@ -195,6 +201,25 @@ class Offline:
         waiting = store.count(EntryState.WAITING)
         attention = sum(store.count(state) for state in NEEDS_ATTENTION)
         return OutboxStatus(self.online, waiting, attention)
+
+    def opening_report(self) -> str:
+        """What was found wrong with the outbox file when it was opened, in a sentence."""
+        store = self.store
+        if store is None or not store.report.anything:
+            return ""
+        parts = []
+        if store.report.moved_aside is not None:
+            parts.append(
+                f"The offline outbox on this computer was damaged. It was moved aside to "
+                f"{store.report.moved_aside} (keep it for IT), and {store.report.carried_over} "
+                "change(s) that could still be read were carried over."
+            )
+        if store.report.quarantined:
+            parts.append(
+                f"{len(store.report.quarantined)} change(s) were damaged or edited and are set "
+                f"aside, not sent; copies are in {store.report.quarantined[0].parent}."
+            )
+        return " ".join(parts)
 
     def pending(self) -> list[PendingChange]:
         """The entries not sent yet, and those that need the officer, in the order made."""

@@ -129,3 +129,55 @@ def test_a_change_made_offline_over_a_newer_save_is_compared_before_it_is_saved(
     assert stored.details.root_cause == "Camera read the plate twice."
     qtbot.waitUntil(lambda: _indicator_text(window) == "", timeout=WAIT_MS)
     dialog.done(QDialog.DialogCode.Rejected)
+
+
+def test_a_decision_while_offline_is_refused_saying_it_needs_the_server(
+    qtbot: QtBot, window: MainWindow, server_away: Callable[[bool], None]
+) -> None:
+    from desk.services.grants import Outcome
+
+    refused: list[BaseException] = []
+    server_away(True)
+    window.ops.write(
+        lambda d: d.grants.decide(1, Outcome.APPROVE, reason="Agreed"),
+        on_error=refused.append,
+    )
+    qtbot.waitUntil(lambda: bool(refused), timeout=WAIT_MS)
+    assert "This needs the server" in str(refused[0])
+    assert window.ops.desk.offline.status().waiting == 0  # nothing waits for it
+
+
+@pytest.fixture
+def damaged_outbox(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """The officer's outbox file was overwritten with something that is not a database."""
+    from desk.bootstrap import Desk
+
+    first = Desk.open(database_url, outbox_dir=tmp_path / "outbox")
+    first.login("officer", DEMO_PASSWORD)
+    path = first.offline.store.path
+    first.close()
+    path.write_bytes(b"not a database at all " * 200)
+    desk = Desk.open(database_url, outbox_dir=tmp_path / "outbox")
+    desk.login("officer", DEMO_PASSWORD)
+    yield desk
+    desk.close()
+
+
+def test_a_damaged_outbox_file_is_reported_when_the_window_opens(
+    qtbot: QtBot, damaged_outbox: Any, tmp_path: Path
+) -> None:
+    from desk.drafts import DraftStore
+    from ui.operations import Operations
+
+    ops = Operations(damaged_outbox)
+    try:
+        window = MainWindow(ops, database_url="sqlite:///test", drafts=DraftStore(tmp_path / "d"))
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(
+            lambda: "was damaged" in window.statusBar().currentMessage(), timeout=WAIT_MS
+        )
+        assert "moved aside" in window.statusBar().currentMessage()
+    finally:
+        qtbot.waitUntil(lambda: not ops.busy, timeout=WAIT_MS)
+        ops.shutdown(close_desk=False)
