@@ -42,7 +42,13 @@ from desk.domain.scripts import (
 )
 from desk.services import audit
 from desk.services.dto import StaffSession
-from desk.services.errors import ConflictError, DeskError, NotFound, PermissionRefused
+from desk.services.errors import (
+    ConflictError,
+    DatabaseUnavailable,
+    DeskError,
+    NotFound,
+    PermissionRefused,
+)
 from desk.services.permissions import held_permissions
 
 SHIPPED_BY = "Desk (shipped)"
@@ -179,12 +185,24 @@ class ScriptLibraryService:
         self._actor = actor
         # Published versions never change, so each is parsed once per process.
         self._parsed: dict[tuple[str, int], Script | ScriptError] = {}
+        self._last_published: Library | None = None
 
     # --- what every client runs -----------------------------------------------------------------
 
     def published(self) -> Library:
         """The live library (newest published version of each script not retired, with the moods
-        an admin assigned), and every other version for telling recorded runs."""
+        an admin assigned), and every other version for telling recorded runs. While the server
+        is away, the library as it was last read (the panel keeps guiding the officer)."""
+        try:
+            library = self._read_published()
+        except DatabaseUnavailable:
+            if self._last_published is None:
+                raise
+            return self._last_published
+        self._last_published = library
+        return library
+
+    def _read_published(self) -> Library:
         with self._uow(read_only=True) as uow:
             scripts = {s.id: s for s in uow.session.scalars(select(orm.LibraryScript))}
             rows = uow.session.execute(

@@ -340,3 +340,12 @@ def test_a_damaged_outbox_file_gives_back_every_entry_it_still_can(tmp_path: Pat
         assert [e.payload["text"] for e in again.entries()] == [f"n{n}" for n in range(5)]
     finally:
         again.close()
+
+
+def test_the_guided_scripts_stay_readable_while_the_server_is_away(
+    open_desk: Callable[..., Desk], server_away: Callable[[bool], None]
+) -> None:
+    desk = open_desk()
+    library = desk.scripts.published()
+    server_away(True)
+    assert desk.scripts.published() == library
