@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -82,14 +82,23 @@ class UnitOfWork:
     def commit(self) -> None:
         if self.read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
-        self.session.commit()
-        self.session.info[_WROTE] = False
+        session = self.session
+        for step in session.info.pop(_BEFORE_COMMIT, []):
+            step()
+        session.commit()
+        session.info[_WROTE] = False
+
+    def before_commit(self, step: Callable[[], None]) -> None:
+        """Run ``step`` as the last thing before this transaction commits (writes that take
+        an organisation-wide lock go there, to hold it briefly). Dropped on a rollback."""
+        self.session.info.setdefault(_BEFORE_COMMIT, []).append(step)
 
     def flush(self) -> None:
         self.session.flush()
 
 
 _WROTE = "desk_wrote"
+_BEFORE_COMMIT = "desk_before_commit"
 _FACTORIES: weakref.WeakKeyDictionary[Engine, dict[bool, sessionmaker[Session]]] = (
     weakref.WeakKeyDictionary()
 )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from desk.adapters import orm
 from desk.adapters.unit_of_work import UnitOfWork
@@ -41,50 +42,78 @@ def record(
     actor: StaffSession | None,
     action: str,
     entity: str,
-    entity_id: str | int,
+    entity_id: str | int | Callable[[], str],
     details: Mapping[str, Any] | None = None,
     at: dt.datetime | None = None,
     actor_name: str | None = None,
 ) -> None:
-    """Append one entry, chained to the newest one."""
+    """Append one entry, chained to the newest one, when the unit of work commits.
+
+    The chain is one line for the whole organisation, so writing an entry holds a lock until
+    the transaction ends; taking it only at the commit keeps that moment short however long
+    the rest of the work was (every counter's saves would queue behind it otherwise).
+    ``entity_id`` may be a function: a case's reference, given only just before the commit."""
     session = uow.session
+    pending: list[tuple[Any, ...]] = session.info.setdefault(_PENDING, [])
+    if not pending:
+        uow.before_commit(lambda: _write_pending(session))
+    name = actor_name if actor_name is not None else (actor.full_name if actor else "")
+    pending.append(
+        (
+            at or dt.datetime.now(dt.UTC),
+            actor.staff_id if actor else None,
+            name,
+            action,
+            entity,
+            entity_id,
+            canonical_details(details or {}),
+        )
+    )
+
+
+_PENDING = "desk_audit_pending"
+
+
+def _write_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, [])
+    if not pending:
+        return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     previous = session.scalar(
         select(orm.AuditEvent.hash).order_by(orm.AuditEvent.id.desc()).limit(1)
     )
-    at = at or dt.datetime.now(dt.UTC)
-    entry_uuid = uuid.uuid4()
-    name = actor_name if actor_name is not None else (actor.full_name if actor else "")
-    details_text = canonical_details(details or {})
     prev_hash = previous or GENESIS_HASH
-    actor_id = actor.staff_id if actor else None
-    digest = entry_hash(
-        prev_hash=prev_hash,
-        uuid=str(entry_uuid),
-        at=at,
-        actor_id=actor_id,
-        actor_name=name,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        details=details_text,
-    )
-    session.add(
-        orm.AuditEvent(
-            uuid=entry_uuid,
+    for at, actor_id, name, action, entity, entity_id, details_text in pending:
+        entry_uuid = uuid.uuid4()
+        entity_text = str(entity_id() if callable(entity_id) else entity_id)
+        digest = entry_hash(
+            prev_hash=prev_hash,
+            uuid=str(entry_uuid),
             at=at,
             actor_id=actor_id,
             actor_name=name,
             action=action,
             entity=entity,
-            entity_id=str(entity_id),
+            entity_id=entity_text,
             details=details_text,
-            prev_hash=prev_hash,
-            hash=digest,
         )
-    )
-    session.flush()
+        session.add(
+            orm.AuditEvent(
+                uuid=entry_uuid,
+                at=at,
+                actor_id=actor_id,
+                actor_name=name,
+                action=action,
+                entity=entity,
+                entity_id=entity_text,
+                details=details_text,
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        session.flush()  # one after another: each id follows the one it is chained to
+        prev_hash = digest
 
 
 def _entries(uow: UnitOfWork, batch: int = 5_000) -> Iterator[AuditEntry]:

@@ -24,7 +24,9 @@ from sqlalchemy import (
     union,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from desk.adapters import orm
 from desk.adapters.unit_of_work import UnitOfWork
@@ -315,7 +317,8 @@ class CaseService:
             safety.check_may_close(None, status, script_runs.safety_of(runs))
             row = orm.Case(
                 uuid=client_uuid,
-                reference=allocate_reference(uow, now.year),
+                # The real reference is given just before the commit (_give_reference).
+                reference=f"T-{client_uuid.hex[:18]}",
                 status=status.value,
                 centre_id=actor.centre_id,
                 assigned_officer_id=actor.staff_id,
@@ -332,8 +335,19 @@ class CaseService:
             if status is CaseStatus.RESOLVED:
                 row.closed_at = None
             row.search_text = case_search_text(row, customer)
-            uow.session.add(row)
-            uow.flush()
+            try:
+                with uow.session.begin_nested():
+                    uow.session.add(row)
+                    uow.flush()
+            except IntegrityError:
+                # The same case sent twice at once (a retry racing the first attempt, two
+                # replays of one outbox): the other one recorded it.
+                existing = uow.session.scalar(
+                    select(orm.Case.id).where(orm.Case.uuid == client_uuid)
+                )
+                if existing is None:
+                    raise
+                return self._view(uow, existing)
             summary = f"Case recorded ({details.channel.value.replace('_', ' ')})."
             note = _offline_note(client_op, provisional_reference) if client_op else ""
             if note:
@@ -352,6 +366,7 @@ class CaseService:
             script_runs.store_runs(uow, actor, row, runs, now=now)
             if client_op is not None:
                 self._record_op(uow, client_op, row)
+            _give_reference(uow, row, customer, now.year)
             uow.commit()
             return self._view(uow, row.id)
 
@@ -813,7 +828,7 @@ class CaseService:
             actor=actor,
             action=f"case.{kind.value}",
             entity="case",
-            entity_id=row.reference,
+            entity_id=lambda: row.reference,  # a new case's is given just before the commit
             details=details,
             at=at,
         )
@@ -895,6 +910,22 @@ def _offline_note(op: ClientOp, provisional_reference: str | None) -> str:
     if provisional_reference:
         text += f", provisional reference {provisional_reference}"
     return text + ".)"
+
+
+def _give_reference(uow: UnitOfWork, row: orm.Case, customer: orm.Customer, year: int) -> None:
+    """The case's number, taken as the last step before the commit: the year's counter row is
+    locked until then, so every counter's new cases queue there; the shorter, the better."""
+    uow.flush()
+    reference = allocate_reference(uow, year)
+    set_committed_value(row, "reference", reference)
+    search_text = case_search_text(row, customer)
+    uow.session.execute(
+        update(orm.Case)
+        .where(orm.Case.id == row.id)
+        .values(reference=reference, search_text=search_text)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(row, "search_text", search_text)
 
 
 def allocate_reference(uow: UnitOfWork, year: int) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from desk.adapters import orm
@@ -269,7 +269,16 @@ class GrantService:
                 requested_at=dt.datetime.now(dt.UTC),
                 assigned_to_id=assignee.id if assignee else None,
             )
-            self._flush(uow, row)
+            try:
+                with uow.session.begin_nested():
+                    self._flush(uow, row)
+            except IntegrityError:
+                # The same request sent twice at once (a retry racing the first attempt):
+                # the other one recorded it.
+                existing = self._by_uuid(uow, client_uuid)
+                if existing is None:
+                    raise
+                return self._view(uow, existing)
             currency = currency_from(read_settings(uow))
             to = assignee.full_name if assignee else "the supervisors' pool"
             self._event(

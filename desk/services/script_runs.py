@@ -115,7 +115,7 @@ def store_runs(
             actor=actor,
             action=action,
             entity="case",
-            entity_id=case.reference,
+            entity_id=lambda: case.reference,  # a new case gets its reference at the commit
             details={
                 "run": str(run.uuid),
                 "script": f"{record.script_id} v{record.script_version}",
