@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.sent: SentForDecisionWidget | None = None
         # Tells a decider whose window is not in front what arrived (made with the inbox).
         self.notifier: Notifier | None = None
+        self.offline_status: OfflineStatus | None = None
         self.items_inbox: ItemsInboxWidget | None = None  # reviews, replies, compliments
         self.items_sent: ItemsSentWidget | None = None
         self._approvals_waiting = 0
@@ -1336,6 +1337,8 @@ class MainWindow(QMainWindow):
         self._stop_listening()
         if self.notifier is not None:
             self.notifier.stop()
+        if self.offline_status is not None:
+            self.offline_status.stop()
         if self._locked:
             self._leaving = True
             if self.unlock_dialog is not None:

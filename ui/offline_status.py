@@ -36,7 +36,6 @@ class OfflineStatus(QObject):
     def __init__(self, ops: Operations, bar: QStatusBar, parent: QWidget) -> None:
         super().__init__(parent)
         self.ops = ops
-        self._window = parent
         self.status: OutboxStatus | None = None
         self.button = QToolButton()
         self.button.setObjectName("statusOffline")
@@ -60,19 +59,32 @@ class OfflineStatus(QObject):
         self.dialog: Any = None
         ops.changed.connect(self.check)
 
+    def stop(self) -> None:
+        """The window closes: no more replays or refreshes from it."""
+        self.replay_timer.stop()
+        self.cache_timer.stop()
+
     # --- reading the state ---------------------------------------------------------------
 
     reported = Signal(str)  # what was wrong with the outbox file when it was opened
 
     def report_opening(self) -> None:
+        if not self._open():
+            return
         self.ops.query(
             lambda d: d.offline.opening_report(),
             on_success=lambda text: self.reported.emit(text) if text else None,
             owner=self,
         )
 
+    def _open(self) -> bool:
+        """False once the window's database is closed (a timer may still fire then)."""
+        return self.ops.desk is not None and not self.ops.stopped
+
     def check(self) -> None:
         """Ask how things stand (after every save, and when the window starts)."""
+        if not self._open():
+            return
         self.ops.query(
             lambda d: d.offline.status(), on_success=self._show, owner=self, key="outbox-status"
         )
@@ -124,7 +136,7 @@ class OfflineStatus(QObject):
     # --- catching up ---------------------------------------------------------------------
 
     def replay(self) -> None:
-        if self._replaying:
+        if self._replaying or not self._open():
             return
         self._replaying = True
         self.ops.query(
@@ -161,6 +173,8 @@ class OfflineStatus(QObject):
 
     def refresh_cache(self) -> None:
         """Keep the officer's open cases readable offline (quietly: a failure changes nothing)."""
+        if not self._open():
+            return
         self.ops.query(
             lambda d: d.refresh_offline_cache(),
             on_error=lambda _exc: None,
@@ -174,7 +188,9 @@ class OfflineStatus(QObject):
         from ui.pending_changes import PendingChangesDialog
 
         if self.dialog is None:
-            self.dialog = PendingChangesDialog(self.ops, self, self._window)
+            parent = self.parent()
+            window = parent if isinstance(parent, QWidget) else None
+            self.dialog = PendingChangesDialog(self.ops, self, window)
             self.dialog.openCase.connect(self.openCase)
         self.dialog.reload()
         self.dialog.show()

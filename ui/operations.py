@@ -244,6 +244,11 @@ class Operations(QObject):
         )
 
     @property
+    def stopped(self) -> bool:
+        """True once shut down: nothing more can be asked."""
+        return self._stopped
+
+    @property
     def busy(self) -> bool:
         return self._running is not None or bool(self._pending)
 
