@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import select
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +48,11 @@ def backend_of(url: str | URL) -> str:
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """An engine with the settings each backend needs to behave as one shared database."""
+    """An engine with the settings each backend needs to behave as one shared database.
+
+    On PostgreSQL a request gets ``response_timeout`` seconds (RESPONSE_TIMEOUT_SECONDS; None:
+    no limit) for its answer before the connection is given up as lost."""
+    response_timeout = kwargs.pop("response_timeout", RESPONSE_TIMEOUT_SECONDS)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -55,17 +64,193 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     connect_args = kwargs.pop("connect_args", {})
-    connect_args.setdefault("connect_timeout", 10)
-    connect_args.setdefault("application_name", "desk")
+    defaults = {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "application_name": "desk",
+        # A server or network that went away without a word is noticed within about 25 s
+        # (the system default is two hours), whether a request waits or the connection rests
+        # in the pool (where the checkout then sees it).
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+    }
+    for key, value in defaults.items():
+        if key not in parsed.query:  # connect_args would override the address's own choice
+            connect_args.setdefault(key, value)
+    options = connect_args.get("options", parsed.query.get("options", ""))
+    if IDLE_IN_TRANSACTION_SECONDS and isinstance(options, str) and "idle_in_tr" not in options:
+        milliseconds = int(IDLE_IN_TRANSACTION_SECONDS * 1000)
+        setting = f"-c idle_in_transaction_session_timeout={milliseconds}"
+        connect_args["options"] = f"{options} {setting}".strip()
     engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+    if engine.dialect.driver == "psycopg" and not engine.dialect.is_async:
+        _guard_connections(engine, float(response_timeout) if response_timeout else None)
     if not kwargs.get("pool_pre_ping"):
         _ping_idle_connections(engine)
     return engine
 
 
+# A connection attempt gives up after this long (a server that accepts but never answers).
+CONNECT_TIMEOUT_SECONDS = 10
+
+# How long to wait for the server's answer to one request (a statement, a commit, a rollback)
+# before giving the connection up as dead. Without it, a server or a network device between us
+# that keeps the connection open but stopped answering (a hung proxy or VPN, a frozen server)
+# leaves a save waiting forever and the window's worker with it; TCP keepalives cannot see that,
+# as the device in between answers them. Every statement of the window takes well under a second,
+# so half a minute means the server is gone, not slow. Schema upgrades wait as long as they need
+# (see ``upgrade``). ``make_engine(url, response_timeout=None)`` turns it off.
+RESPONSE_TIMEOUT_SECONDS: float | None = 30.0
+
+# The server rolls back a transaction whose client has said nothing for this long: a client
+# whose network went away in the middle of a save (it never sends its COMMIT, and the server's
+# TCP keepalive takes two hours to notice) would otherwise keep the rows it locked, this year's
+# case-number counter among them, and every other officer's new case would wait for it. A unit
+# of work never pauses between statements, so this only ends transactions nobody will finish;
+# it is shorter than RESPONSE_TIMEOUT_SECONDS so the others' saves wait rather than fail.
+IDLE_IN_TRANSACTION_SECONDS: float | None = 15.0
+
+# Set while a schema upgrade runs: its statements may rightly take minutes on a big database.
+_UNLIMITED = ContextVar("desk_unlimited_wait", default=False)
+
+
+def _guard_connections(engine: Engine, response_timeout: float | None) -> None:
+    """Connect with psycopg classes that:
+
+    - hang up a connection whose server has not answered a request within
+      ``response_timeout`` seconds (the driver has no such limit of its own): they tell a
+      watchdog thread when they start and stop waiting, and the watchdog shuts the socket down
+      when the time is up, so the waiting call returns at once and fails as a lost connection
+      (DatabaseUnavailable). Whether a COMMIT cut off so reached the server is unknown, as with
+      any connection lost during a COMMIT; saves carry a client UUID so a retry records once.
+    - report a transaction the server ended (IDLE_IN_TRANSACTION_SECONDS) as the lost
+      connection it is, not as an internal error.
+    """
+    connection_class, cursor_class = _guarded_psycopg_classes()
+
+    def connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        cparams.setdefault("cursor_factory", cursor_class)
+        connection = connection_class.connect(*cargs, **cparams)
+        connection.desk_response_timeout = response_timeout
+        return connection
+
+    event.listen(engine, "do_connect", connect)
+
+
+class _Watchdog:
+    """One thread that hangs up connections which waited too long for their server."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._waiting: dict[Any, float] = {}  # connection -> deadline (time.monotonic)
+        self._wakes_at = float("inf")
+        self._thread: threading.Thread | None = None
+
+    def arm(self, connection: Any, seconds: float) -> bool:
+        """Start the clock; False when it already runs (a request within a request)."""
+        deadline = time.monotonic() + seconds
+        with self._changed:
+            if connection in self._waiting:
+                return False
+            self._waiting[connection] = deadline
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._watch, name="desk-db-watchdog", daemon=True
+                )
+                self._thread.start()
+            elif deadline < self._wakes_at:  # rare: the thread sleeps until a later time
+                self._changed.notify()
+        return True
+
+    def disarm(self, connection: Any) -> None:
+        """Stop the clock; once this returns, the watchdog no longer touches the socket."""
+        with self._changed:
+            self._waiting.pop(connection, None)
+
+    def _watch(self) -> None:
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                for connection, deadline in list(self._waiting.items()):
+                    if deadline <= now:
+                        del self._waiting[connection]
+                        _hang_up(connection)
+                self._wakes_at = min(self._waiting.values(), default=float("inf"))
+                self._changed.wait(self._wakes_at - now if self._waiting else None)
+
+
+_watchdog = _Watchdog()
+
+
+def _hang_up(connection: Any) -> None:
+    """Shut the connection's socket down (not close it: the driver still owns it), so the call
+    waiting on it sees the connection end."""
+    try:
+        sock = socket.socket(fileno=connection.fileno())
+    except Exception:  # already closed
+        return
+    connection.desk_hung_up = True
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        sock.detach()
+
+
+@functools.cache
+def _guarded_psycopg_classes() -> tuple[Any, Any]:
+    import psycopg
+
+    def guarded(connection: Any, call: Callable[[], Any]) -> Any:
+        seconds: float | None = connection.desk_response_timeout
+        if _UNLIMITED.get():
+            seconds = None
+        armed = seconds is not None and _watchdog.arm(connection, seconds)
+        try:
+            return call()
+        except psycopg.OperationalError as exc:
+            if connection.desk_hung_up:
+                raise psycopg.OperationalError(
+                    f"the server did not answer within {connection.desk_response_timeout:g} seconds"
+                ) from exc
+            raise
+        except psycopg.errors.IdleInTransactionSessionTimeout as exc:
+            raise psycopg.OperationalError(
+                "the server ended a transaction this computer left waiting too long"
+            ) from exc
+        finally:
+            if armed:
+                _watchdog.disarm(connection)
+
+    class GuardedCursor(psycopg.Cursor[Any]):
+        def execute(self, *args: Any, **kwargs: Any) -> Any:
+            return guarded(
+                self.connection, lambda: super(GuardedCursor, self).execute(*args, **kwargs)
+            )
+
+        def executemany(self, *args: Any, **kwargs: Any) -> Any:
+            return guarded(
+                self.connection, lambda: super(GuardedCursor, self).executemany(*args, **kwargs)
+            )
+
+    class GuardedConnection(psycopg.Connection[Any]):
+        desk_response_timeout: float | None = None
+        desk_hung_up = False
+
+        def commit(self) -> None:
+            guarded(self, super().commit)
+
+        def rollback(self) -> None:
+            guarded(self, super().rollback)
+
+    return GuardedConnection, GuardedCursor
+
+
 # A pooled connection unused for longer than this is checked before use (the server may have
 # restarted or a firewall dropped it); a connection used a moment ago is not, which saves a
-# round trip on every case-list page.
+# round trip on every case-list page, unless the server said something to it meanwhile.
 IDLE_PING_SECONDS = 5.0
 
 
@@ -75,7 +260,11 @@ def _ping_idle_connections(engine: Engine) -> None:
 
     def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         idle_since = record.info.get("desk_idle_since")
-        if idle_since is not None and time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        if (
+            idle_since is not None
+            and time.monotonic() - idle_since < IDLE_PING_SECONDS
+            and not _spoke_while_idle(dbapi_connection)
+        ):
             return
         try:
             engine.dialect.do_ping(dbapi_connection)
@@ -84,6 +273,21 @@ def _ping_idle_connections(engine: Engine) -> None:
 
     event.listen(engine.pool, "checkin", checkin)
     event.listen(engine.pool, "checkout", checkout)
+
+
+def _spoke_while_idle(dbapi_connection: Any) -> bool:
+    """Whether anything arrived on a connection resting in the pool. Nothing should: a server
+    that shuts down or restarts says goodbye and hangs up, a dropped connection is reset, and
+    either leaves the socket readable. Looking costs no round trip, so it is done every time:
+    a save right after a server restart then reconnects instead of failing once."""
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return False
+    try:
+        readable, _, _ = select.select([fileno()], [], [], 0)
+    except Exception:  # closed, or not a socket: let the ping decide
+        return True
+    return bool(readable)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -265,7 +469,11 @@ def upgrade(
         progress("Updating the database schema…")
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    unlimited = _UNLIMITED.set(True)  # a migration's statement may take minutes
+    try:
+        command.upgrade(alembic_config(engine), revision)
+    finally:
+        _UNLIMITED.reset(unlimited)
     return schema_state(engine)
 
 

@@ -145,7 +145,7 @@ def translate_error(engine: Engine, exc: Exception) -> DeskError | Exception:
         )
     if isinstance(exc, OperationalError):
         return DatabaseUnavailable(
-            describe_connection_error(engine, exc) + " Nothing was saved; your work is kept."
+            describe_connection_error(engine, exc) + " Your work is kept on your screen."
         )
     if isinstance(exc, DBAPIError):
         sqlstate = getattr(exc.orig, "sqlstate", None)
