@@ -117,8 +117,12 @@ class ConflictDialog(QDialog):
         changed_at: dt.datetime | None,
         customers: Mapping[int, str] | None = None,
         parent: QWidget | None = None,
+        offline: bool = False,
     ) -> None:
+        """``offline``: "mine" is a change made while the server was away, compared from the
+        list of changes waiting rather than from the form."""
         super().__init__(parent)
+        self.offline = offline
         self.conflict = conflict
         self.reference = reference
         self.customers = dict(customers or {})
@@ -144,11 +148,18 @@ class ConflictDialog(QDialog):
 
     def _build(self, case_reference: str, changed_at: dt.datetime | None) -> None:
         when = local_time(changed_at) if changed_at is not None else ""
-        headline = (
-            self.tr("{who} changed {reference} at {when}, after you opened it.")
-            if when
-            else self.tr("{who} changed {reference} after you opened it.")
-        ).format(who=self.changed_by, reference=case_reference, when=when)
+        if self.offline:
+            headline = (
+                self.tr("{who} changed {reference} at {when}, while you were offline.")
+                if when
+                else self.tr("{who} changed {reference} while you were offline.")
+            ).format(who=self.changed_by, reference=case_reference, when=when)
+        else:
+            headline = (
+                self.tr("{who} changed {reference} at {when}, after you opened it.")
+                if when
+                else self.tr("{who} changed {reference} after you opened it.")
+            ).format(who=self.changed_by, reference=case_reference, when=when)
         self.headline = QLabel(f"<b>{escape(headline)}</b>")
         self.headline.setObjectName("conflictHeadline")
         self.headline.setAccessibleName(headline)
@@ -178,6 +189,12 @@ class ConflictDialog(QDialog):
             self.tr(
                 "Choose what the saved case keeps for each field: ↑/↓ move, Space switches, "
                 "M keeps yours, T takes theirs, Ctrl+Enter saves. Nothing is saved until you "
+                "press “Save the merged case”; “Not now” keeps your offline change waiting."
+            )
+            if self.offline
+            else self.tr(
+                "Choose what the saved case keeps for each field: ↑/↓ move, Space switches, "
+                "M keeps yours, T takes theirs, Ctrl+Enter saves. Nothing is saved until you "
                 "press “Save the merged case”; “Back to the form” keeps everything you typed."
             )
         )
@@ -192,7 +209,7 @@ class ConflictDialog(QDialog):
             [
                 self.tr("Field"),
                 self.tr("Theirs ({who})").format(who=self.changed_by),
-                self.tr("Mine (on your form)"),
+                self.tr("Mine (made offline)") if self.offline else self.tr("Mine (on your form)"),
                 self.tr("Keep"),
             ]
         )
@@ -236,7 +253,9 @@ class ConflictDialog(QDialog):
         self.take_theirs_button.clicked.connect(lambda: self.choose_current(Side.THEIRS))
         self.keep_mine_button.clicked.connect(lambda: self.choose_current(Side.MINE))
         self.theirs_heading = QLabel(self.tr("Theirs ({who}):").format(who=self.changed_by))
-        self.mine_heading = QLabel(self.tr("Mine (on your form):"))
+        self.mine_heading = QLabel(
+            self.tr("Mine (made offline):") if self.offline else self.tr("Mine (on your form):")
+        )
         detail = QGridLayout()
         detail.addWidget(self.detail_label, 0, 0, 1, 2)
         detail.addWidget(self.theirs_heading, 1, 0)
@@ -257,12 +276,20 @@ class ConflictDialog(QDialog):
             self.tr("&Keep all mine"),
             self.tr("Keep your value for every field"),
         )
-        self.back_button = self._button(
-            "conflictBackButton",
-            self.tr("&Back to the form"),
-            self.tr("Back to the form, keeping everything you typed"),
-            self.tr("Nothing is saved; your form stays as you typed it (Esc)."),
-        )
+        if self.offline:
+            self.back_button = self._button(
+                "conflictBackButton",
+                self.tr("&Not now"),
+                self.tr("Not now: keep my offline change waiting"),
+                self.tr("Nothing is saved; your change made offline keeps waiting (Esc)."),
+            )
+        else:
+            self.back_button = self._button(
+                "conflictBackButton",
+                self.tr("&Back to the form"),
+                self.tr("Back to the form, keeping everything you typed"),
+                self.tr("Nothing is saved; your form stays as you typed it (Esc)."),
+            )
         self.save_button = self._button(
             "conflictSaveButton",
             self.tr("&Save the merged case"),

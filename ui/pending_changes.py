@@ -249,6 +249,7 @@ class PendingChangesDialog(QDialog):
             changed_at=last.at if last else None,
             customers={theirs.customer.id: theirs.customer.full_name},
             parent=self,
+            offline=True,
         )
         dialog.setObjectName("pendingConflictDialog")
         dialog.finished.connect(lambda result: self._decided(dialog, conflict, result))

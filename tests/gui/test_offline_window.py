@@ -119,6 +119,8 @@ def test_a_change_made_offline_over_a_newer_save_is_compared_before_it_is_saved(
     compare.click()
     qtbot.waitUntil(lambda: dialog.conflict_dialog is not None, timeout=WAIT_MS)
     conflict = dialog.conflict_dialog
+    assert "while you were offline" in conflict.headline.text()
+    assert conflict.back_button.text() == "&Not now"
     fields = {d.key for d in conflict.conflict.to_decide}
     assert {"next_steps", "root_cause"} <= fields
     conflict.accept()  # the proposal: my next steps, their root cause
