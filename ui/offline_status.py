@@ -109,12 +109,8 @@ class OfflineStatus(QObject):
                 else self.tr("Sending {n} changes…").format(n=status.waiting)
             )
             tip = self.tr("Changes made while offline are being sent to the server.")
-        elif status.attention:
-            text = ""
-            tip = ""
         else:
-            text = ""
-            tip = ""
+            text = tip = ""
         if status.attention:
             attention = (
                 self.tr("1 change needs your attention")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desk.domain.outbox import EntryState
 from ui.operations import Operations, bug_message, is_user_error
 from ui.widgets import ask_yes_no
 
@@ -105,8 +106,6 @@ class PendingChangesDialog(QDialog):
         self.ops.query(lambda d: d.offline.pending(), on_success=self._fill, owner=self)
 
     def _fill(self, changes: list[PendingChange]) -> None:
-        from desk.domain.outbox import EntryState
-
         self.changes = changes
         labels = {
             EntryState.WAITING: self.tr("Waiting to be sent"),
@@ -149,8 +148,6 @@ class PendingChangesDialog(QDialog):
         return self.changes[rows[0].row()]
 
     def _selected(self) -> None:
-        from desk.domain.outbox import EntryState
-
         change = self.current()
         state = change.state if change else None
         self.detail.setPlainText(change.error if change else "")
@@ -190,7 +187,7 @@ class PendingChangesDialog(QDialog):
 
         def discard() -> None:
             self.ops.write(
-                lambda d: d.offline.settle([seq], _discarded(), note),
+                lambda d: d.offline.settle([seq], EntryState.DISCARDED, note),
                 on_success=lambda _r: self.reload(),
                 on_error=self._failed,
                 owner=self,
@@ -278,9 +275,3 @@ class PendingChangesDialog(QDialog):
 
     conflict_dialog: Any = None
     discard_box: Any = None
-
-
-def _discarded() -> Any:
-    from desk.domain.outbox import EntryState
-
-    return EntryState.DISCARDED

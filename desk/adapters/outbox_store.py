@@ -215,19 +215,28 @@ class OutboxStore:
 
     def entries(self, *, states: frozenset[EntryState] | None = None) -> list[OutboxEntry]:
         """The entries in the order they were made; damaged ones are quarantined on the way."""
+        query = (
+            "SELECT seq, op_uuid, kind, payload, checksum, recorded_at, state, attempts, "
+            "error, result FROM entries"
+        )
+        wanted = sorted(state.value for state in states or ())
+        if states is not None:  # the sent ones pile up: leave them on the disk
+            query += f" WHERE state IN ({', '.join('?' * len(wanted))})"
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT seq, op_uuid, kind, payload, checksum, recorded_at, state, attempts, "
-                "error, result FROM entries ORDER BY seq"
-            ).fetchall()
-        found: list[OutboxEntry] = []
-        for row in rows:
-            entry = self._entry(row)
-            if entry is None:
-                continue
-            if states is None or entry.state in states:
-                found.append(entry)
-        return found
+            rows = self._conn.execute(query + " ORDER BY seq", wanted).fetchall()
+        return [entry for entry in map(self._entry, rows) if entry is not None]
+
+    def sent_result(self, op_uuid: uuid.UUID) -> dict[str, Any] | None:
+        """What the server gave back for an entry sent already (None: not sent)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT result FROM entries WHERE op_uuid = ? AND state = ?",
+                (str(op_uuid), EntryState.DONE.value),
+            ).fetchone()
+        if row is None or not row[0]:
+            return None
+        found = json.loads(row[0])
+        return found if isinstance(found, dict) else None
 
     def _entry(self, row: tuple[Any, ...]) -> OutboxEntry | None:
         seq, op_text, kind, payload, stored_sum, recorded_at, state, attempts, error, result = row

@@ -517,13 +517,7 @@ class CaseService:
     ) -> CaseView:
         """A contact, a note, or an update given to the customer, on the case's timeline.
         With ``client_op``, sending the same entry again adds it once."""
-        if kind not in ENTRY_KINDS:
-            raise ValueError(f"{kind} is not an entry an officer adds by hand")
-        text = normalise_text(text)
-        check = Checker()
-        check.required("text", text, "The text")
-        check.max_length("text", text, LONG_TEXT_MAX, "The text")
-        check.raise_if_any()
+        text = entry_text(kind, text)
         with self._uow() as uow:
             row = self._load(uow, case_id)
             if client_op is not None and self._op_done(uow, client_op):
@@ -539,16 +533,7 @@ class CaseService:
     def centre_info(self, centre_id: int) -> CentreInfo | None:
         with self._uow(read_only=True) as uow:
             centre = uow.session.get(orm.ServiceCentre, centre_id)
-            if centre is None:
-                return None
-            return CentreInfo(
-                id=centre.id,
-                name=centre.name,
-                address=centre.address,
-                phone=centre.phone,
-                email=centre.email,
-                opening_hours=centre.opening_hours,
-            )
+            return _centre_info(centre) if centre is not None else None
 
     def op_result(self, op_uuid: uuid.UUID) -> tuple[int, int | None] | None:
         """The case and the version a change sent earlier left, or None if it never arrived."""
@@ -867,14 +852,7 @@ class CaseService:
             allowed_next=tuple(sorted(workflow.allowed_next(status))),
             details=_details_of(row),
             customer=customer_summary(row.customer),
-            centre=CentreInfo(
-                id=centre.id,
-                name=centre.name,
-                address=centre.address,
-                phone=centre.phone,
-                email=centre.email,
-                opening_hours=centre.opening_hours,
-            ),
+            centre=_centre_info(centre),
             category_name=names.get(row.category_id or 0, ""),
             subcategory_name=names.get(row.subcategory_id or 0, ""),
             assigned_officer_name=officer.full_name if officer else "",
@@ -898,6 +876,29 @@ class CaseService:
                 for event, actor_name in events
             ],
         )
+
+
+def entry_text(kind: EventKind, text: str) -> str:
+    """A contact's, note's or update's text as it is stored, or the reason it is refused."""
+    if kind not in ENTRY_KINDS:
+        raise ValueError(f"{kind} is not an entry an officer adds by hand")
+    text = normalise_text(text)
+    check = Checker()
+    check.required("text", text, "The text")
+    check.max_length("text", text, LONG_TEXT_MAX, "The text")
+    check.raise_if_any()
+    return text
+
+
+def _centre_info(centre: orm.ServiceCentre) -> CentreInfo:
+    return CentreInfo(
+        id=centre.id,
+        name=centre.name,
+        address=centre.address,
+        phone=centre.phone,
+        email=centre.email,
+        opening_hours=centre.opening_hours,
+    )
 
 
 def _offline_note(op: ClientOp, provisional_reference: str | None) -> str:

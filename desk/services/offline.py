@@ -29,7 +29,7 @@ from desk.domain.case import CaseDetails, has_resolution, initial_status
 from desk.domain.codec import CodecError, from_json, to_json
 from desk.domain.conflict import CaseContent
 from desk.domain.customer import CustomerDetails
-from desk.domain.model import CaseStatus, Channel, EventKind
+from desk.domain.model import OPEN_STATUSES, CaseStatus, Channel, EventKind
 from desk.domain.outbox import (
     NEEDS_ATTENTION,
     EntryState,
@@ -37,6 +37,7 @@ from desk.domain.outbox import (
     OutboxEntry,
     blocked_reason,
     chained_after,
+    describe,
     is_local_id,
     is_provisional_reference,
     provisional_reference,
@@ -44,12 +45,13 @@ from desk.domain.outbox import (
 from desk.domain.scripts import Mood
 from desk.domain.validation import ValidationError
 from desk.domain.workflow import TransitionRefused
-from desk.services.cases import KEEP_MOOD, CaseService, _Keep
+from desk.services.cases import KEEP_MOOD, CaseService, _Keep, entry_text
 from desk.services.customers import CustomerService
 from desk.services.dto import (
     CasePage,
     CaseQuery,
     CaseRow,
+    CaseScope,
     CaseView,
     CentreInfo,
     ClientOp,
@@ -318,7 +320,7 @@ class Offline:
         rows: list[CaseRow] = []
         for key in store.cache_keys("case:"):
             view = self._cached(key, CaseView)
-            if view is not None and view.status in _OPEN:
+            if view is not None and view.status in OPEN_STATUSES:
                 rows.append(_row_of(view))
         rows.sort(key=lambda r: r.opened_at, reverse=True)
         return rows
@@ -328,8 +330,6 @@ class Offline:
     ) -> int:
         """Keep the officer's open cases, the customers on them and the reference data for
         reading offline. Returns how many cases were kept."""
-        from desk.services.dto import CaseScope
-
         store = self.store
         if store is None:
             return 0
@@ -380,10 +380,7 @@ class Offline:
         sent = 0
         problems: list[str] = []
         with self._lock:
-            entries = store.entries(
-                states=frozenset({EntryState.WAITING, EntryState.DONE, *NEEDS_ATTENTION})
-            )
-            done = {e.op_uuid: e for e in entries if e.state is EntryState.DONE}
+            entries = store.entries(states=frozenset({EntryState.WAITING, *NEEDS_ATTENTION}))
             earlier: list[OutboxEntry] = []
             for entry in entries:
                 if entry.state is not EntryState.WAITING:
@@ -393,7 +390,7 @@ class Offline:
                     earlier.append(entry)
                     continue
                 try:
-                    result = self._send(entry, cases, customers, done)
+                    result = self._send(entry, cases, customers)
                 except DatabaseUnavailable as exc:
                     self.went_offline(exc)
                     store.note_attempt(entry.seq, str(exc))
@@ -414,7 +411,6 @@ class Offline:
                         self.after_commit(entry)
                     store.mark(entry.seq, EntryState.DONE, result=result, attempted=True)
                     entry = replace(entry, state=EntryState.DONE, result=result)
-                    done[entry.op_uuid] = entry
                     sent += 1
                 earlier.append(entry)
         status = self.status()
@@ -425,7 +421,6 @@ class Offline:
         entry: OutboxEntry,
         cases: CaseService,
         customers: CustomerService,
-        done: dict[uuid.UUID, OutboxEntry],
     ) -> dict[str, Any]:
         store = self._require_store()
         payload = entry.payload
@@ -472,10 +467,10 @@ class Offline:
         expected = payload.get("expected_version")
         after = payload.get("after_op")
         if after:
-            before = done.get(uuid.UUID(after))
-            if before is None or before.result is None:
+            before = store.sent_result(uuid.UUID(after))
+            if before is None:
                 raise ConflictError("The change this one follows was not sent.")
-            expected = before.result.get("version")
+            expected = before.get("version")
         details_data = payload.get("details")
         mood_value = payload.get("mood", "keep")
         mood: Mood | _Keep | None = (
@@ -587,12 +582,7 @@ class Offline:
             store.mark(seq, EntryState.WAITING)
 
 
-_OPEN = frozenset({s for s in CaseStatus if s not in (CaseStatus.CLOSED, CaseStatus.RESOLVED)})
-
-
 def _pending(entry: OutboxEntry) -> PendingChange:
-    from desk.domain.outbox import describe
-
     payload = entry.payload
     return PendingChange(
         seq=entry.seq,
@@ -716,7 +706,7 @@ class OfflineCases(CaseService):
         customer_mood: Mood | None,
         runs: Sequence[ScriptRunToSave],
     ) -> CaseView:
-        reference_data = self._reference_offline()
+        reference_data = self.offline.cached_reference()
         currency = reference_data.currency if reference_data else None
         details = details.validate(currency=currency) if currency else details.validate()
         if refer_to_team_id is not None and not referral_reason.strip():
@@ -809,7 +799,7 @@ class OfflineCases(CaseService):
 
         if not self._active() or client_op is not None:
             return online(case_id, client_op)
-        cached = self._known_case(case_id)
+        cached = self.offline.cached_case(case_id)
         op = ClientOp(uuid.uuid4(), OpKind.CASE_SAVE.value, dt.datetime.now(dt.UTC))
         sent = self.offline.attempt(
             lambda: online(self._server_id(case_id), op),
@@ -820,7 +810,7 @@ class OfflineCases(CaseService):
             return sent
         if cached is None:
             raise self.offline.not_kept("This case")
-        reference_data = self._reference_offline()
+        reference_data = self.offline.cached_reference()
         if details is not None:
             currency = reference_data.currency if reference_data else None
             details = details.validate(currency=currency) if currency else details.validate()
@@ -898,7 +888,7 @@ class OfflineCases(CaseService):
             return super().add_entry(
                 case_id, kind=kind, text=text, channel=channel, client_op=client_op
             )
-        cached = self._known_case(case_id)
+        cached = self.offline.cached_case(case_id)
         op = ClientOp(uuid.uuid4(), OpKind.CASE_ENTRY.value, dt.datetime.now(dt.UTC))
         sent = self.offline.attempt(
             lambda: super(OfflineCases, self).add_entry(
@@ -911,9 +901,7 @@ class OfflineCases(CaseService):
             return sent
         if cached is None:
             raise self.offline.not_kept("This case")
-        text = " ".join(text.split("\x00")).strip()
-        if not text:
-            raise ValidationError({"text": "The text is required."})
+        text = entry_text(kind, text)
         self.offline.queue(
             OpKind.CASE_ENTRY,
             {
@@ -1017,9 +1005,6 @@ class OfflineCases(CaseService):
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def _known_case(self, case_id: int) -> CaseView | None:
-        return self.offline.cached_case(case_id)
-
     def _may_go_online(self, case_id: int, cached: CaseView | None) -> bool:
         if not self.offline.should_try_server():
             return False
@@ -1037,9 +1022,6 @@ class OfflineCases(CaseService):
         if server_id is None:
             raise DatabaseUnavailable("This case made offline is not on the server yet.")
         return server_id
-
-    def _reference_offline(self) -> ReferenceData | None:
-        return self.offline.cached_reference()
 
     def _customer(self, customer_id: int | None) -> CustomerSummary:
         if customer_id is None:
